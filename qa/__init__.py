@@ -1,0 +1,27 @@
+"""qa: offline extractive question answering with quoted, cited snippets.
+
+Heavy modules (sentence-transformers, torch) load only when an answer needs them.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["answer", "QA", "Answer", "Snippet", "Citation", "Passage", "Config", "QAError"]
+
+
+def __getattr__(name):
+    if name in ("answer", "QA"):
+        from . import answerer as _answer_mod
+        return getattr(_answer_mod, name)
+    if name in ("Answer", "Snippet", "Citation"):
+        from . import types
+        return getattr(types, name)
+    if name == "Passage":
+        from .retrieve import Passage
+        return Passage
+    if name == "Config":
+        from .config import Config
+        return Config
+    if name == "QAError":
+        from .errors import QAError
+        return QAError
+    raise AttributeError(name)

