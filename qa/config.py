@@ -57,8 +57,12 @@ class Config:
     w_sent_overlap: float = 1.2
     w_passage: float = 0.8
     w_type: float = 0.3
-    abstain_below: float = 0.35
+    snippet_window: float = 0.6  # further snippets must score within this of the best
     max_snippets: int = 3
+    # confidence = sigmoid(bias + sum(coef * feature)); fitted by bench/fit_confidence.py
+    confidence_coef: dict = field(default_factory=lambda: dict(
+        bias=-4.0, cos=3.0, overlap=3.0, margin=2.0, passage_cover=1.0, type_fit=0.5, has_type=0.0))
+    abstain_below: float = 0.35
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod

@@ -19,19 +19,18 @@ _HEADER_TITLE = re.compile(r"^\s*title\s+(.*)$")
 _BLANK_SPLIT = re.compile(r"\n[ \t\f\v\u00a0]*\n")
 
 # --- page chrome -----------------------------------------------------------------------------
-_COPYRIGHT = re.compile(r"^\s*(©|\(c\)\s|copyright\b)|all rights reserved", re.I)
-_UI = re.compile(
-    r"^(expand|collapse|search|menu|skip to|sign (in|up)|log ?in|subscribe|share|print|advertisement|"
-    r"close|open|toggle|cookie|accept|newsletter|read more|click here|follow us|watch|listen|"
-    r"next|previous|back to top|home)\b", re.I)
-_BYLINE = re.compile(r"^\s*By\s+([A-Z][\w.'\- ]{1,60}?)(?:\s*[|,–-]\s*(.{2,60}))?\s*$")
-_CREDIT_LINE = re.compile(r"^\s*((?:[A-Z][\w.&'-]*(?: [\w.&'-]+)*\s/\s)+[A-Z][\w.&'-]*)\s+")
+_COPYRIGHT = re.compile(r"^\s*(©|\(c\)\s|copyright\s*(©|\(c\)|\d{4}))|\ball rights reserved\b", re.I)
+_UI_WORDS = frozenset("""expand collapse search menu skip to content main navigation sign in up out log login logout
+register account subscribe subscription share print advertisement ad close open toggle cookie cookies accept
+settings newsletter read more click here follow us watch listen next previous back top home""".split())
+_BYLINE = re.compile(r"^\s*By\s+((?:[A-Z][\w.'’-]*\s*){1,5}?)(?:\s*[|,–-]\s*((?:[A-Z][\w.&'’-]*\s*){1,5}))?\s*$")
+_CREDIT_LINE = re.compile(r"^\s*((?:[A-Z][\w.&'-]*(?: [\w.&'-]+)*\s/\s){2,}[A-Z][\w.&'-]*)\s+")
 _CREDIT_PAREN = re.compile(
     r"\s*\((?:photo(?:s)?(?: by)?|credit|[^()]*\b(?:via|/)\s*(?:Getty Images|AP|AFP|Reuters)|"
     r"[^()]*(?:Getty Images|Handout|AP Photo|Reuters|AFP)[^()]*)[^()]*\)\s*$", re.I)
 _BIO = re.compile(
     r"(follow (him|her|them) on (twitter|x|instagram|facebook)|can (e-?mail|reach) (him|her|them)|"
-    r"\b\S+@\S+\.\w+\b|^[A-Z][\w.' -]+ is an? (writer|reporter|correspondent|editor|journalist|contributor)\b)",
+    r"^[A-Z][\w.' -]+ is an? (staff )?(writer|reporter|correspondent|editor|journalist|contributor) (for|at|with)\b)",
     re.I)
 
 
@@ -78,15 +77,21 @@ class Corpus:
         return sum(len(d.paragraphs) for d in self.documents)
 
 
+def _is_ui(line: str) -> bool:
+    """A short line made only of interface words ("Expand / Collapse search")."""
+    ws = [w for w in re.split(r"[\s/|&·•>»]+", line.lower().strip(" .:")) if w]
+    return 0 < len(ws) <= 6 and all(w in _UI_WORDS for w in ws)
+
+
 def _line_kind(line: str) -> str | None:
     s = line.strip()
     if not s:
         return None
     if _COPYRIGHT.search(s):
         return "copyright"
-    words = s.split()
-    if len(words) <= 6 and not re.search(r"[.!?\"”]$", s) and _UI.match(s):
+    if _is_ui(s):
         return "ui"
+    words = s.split()
     if len(words) <= 12 and _BYLINE.match(s):
         return "byline"
     if _BIO.search(s):
@@ -162,7 +167,7 @@ def parse_text(doc: str, raw: str) -> Document:
                     outlet = cm.group(1).strip()
                 break
     # The header title may be scraped UI text ("Expand / Collapse search"): take the real headline.
-    if not title or _line_kind(title) or _UI.match(title):
+    if not title or _line_kind(title):
         first_content = next((p for p in paragraphs if p.answerable), None)
         if first_content is not None and _is_headline(first_content.text):
             title = first_content.text
@@ -186,7 +191,7 @@ def read_file(root: Path, path: Path, max_bytes: int) -> Document:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise QAError(f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB limit)")
+            raise QAError(f"too large ({size / 1e6:.3g} MB; the limit is {max_bytes / 1e6:g} MB)")
         data = path.read_bytes()
     except OSError as e:
         raise QAError(f"unreadable ({e.strerror or e})") from None

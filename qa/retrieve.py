@@ -6,6 +6,8 @@ leader is, and on SQuAD-style questions ranks below BM25 alone (see bench/).
 """
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +50,14 @@ class LexicalIndex:
         tokens = [terms(t) or [""] for t in texts]
         self._bm25.index(tokens, show_progress=False)
         self._vocab = self._bm25.vocab_dict
+        df = Counter(t for toks in tokens for t in set(toks))
+        n = max(self.n, 1)
+        self._idf_unseen = math.log(1 + (n + 0.5) / 0.5)
+        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+    def idf_of(self, term: str) -> float:
+        """BM25's idf; a term the corpus never uses weighs the most."""
+        return self.idf.get(term, self._idf_unseen)
 
     def scores(self, query: str) -> np.ndarray:
         q = [t for t in terms(query) if t in self._vocab]

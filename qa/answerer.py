@@ -1,0 +1,312 @@
+"""Retrieved paragraphs -> the sentences that answer, quoted verbatim with citations.
+
+Each candidate sentence is scored on four signals: its cosine to the question (sentence
+vectors are stored at index time), the IDF-weighted share of question terms it (or its
+document title) contains, its paragraph's retrieval score, and whether it holds a phrase of
+the type the question asks for. Confidence is a logistic model over such features, fitted
+on one half of SQuAD v2.0's articles (bench/fit_confidence.py) and checked on the other.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .config import SEEDS_DIR, Config
+from .errors import QAError
+from .extract import answer_type, candidates
+from .index import Index
+from .retrieve import Passage, Retriever
+from .text import STOPWORDS, stem_all, terms, words
+from .types import Answer, Citation, Snippet
+
+MAX_QUESTION_CHARS = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ANAPHORA = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|but|however|also|"
+                       r"the (move|meeting|visit|statement|decision|country|group|ministry))\b", re.I)
+_PRONOUNS = frozenset("he she him his her hers they them their theirs it its there that this".split())
+
+
+def clean_question(question: str) -> str:
+    """Validate and tidy a question; raises QAError with one line for unusable input."""
+    if not isinstance(question, str):
+        raise QAError("the question must be text")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QAError(f"question too long ({len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,})")
+    q = _CONTROL.sub(" ", unicodedata.normalize("NFC", question))
+    q = " ".join(q.split())
+    if not q:
+        raise QAError("empty question: type a question about the documents")
+    return q
+
+
+@dataclass
+class _Cand:
+    row: int          # sentence row in the index
+    pi: int           # paragraph row
+    start: int
+    end: int
+    cos: float
+    overlap: float
+    passage: float
+    type_fit: float
+    score: float = 0.0
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
+
+
+class Answerer:
+    """Scores sentences of retrieved passages and builds the Answer."""
+
+    def __init__(self, index: Index, config: Config | None = None):
+        self.index = index
+        self.config = config or index.config
+        self._term_cache: dict[int, frozenset[str]] = {}
+
+    # -- features ------------------------------------------------------------------------------
+    def _sent_terms(self, row: int) -> frozenset[str]:
+        t = self._term_cache.get(row)
+        if t is None:
+            pi, a, b = self.index.sentence_spans[row]
+            t = frozenset(terms(self.index.paragraphs[pi].text[a:b]))
+            self._term_cache[row] = t
+        return t
+
+    def _title_terms(self, pi: int) -> frozenset[str]:
+        key = -1 - self.index.par_doc[pi]
+        t = self._term_cache.get(key)
+        if t is None:
+            t = frozenset(terms(self.index.doc_of(pi).title))
+            self._term_cache[key] = t
+        return t
+
+    def features(self, question: str, qvec: np.ndarray, passages: list[Passage],
+                 qtype: str | None) -> tuple[list[_Cand], dict[str, float], float]:
+        idx = self.index
+        bm = idx.bm25
+        qterms = list(dict.fromkeys(terms(question)))
+        weights = {t: bm.idf_of(t) for t in qterms}
+        total = sum(weights.values()) or 1.0
+        top_score = passages[0].score if passages else 1.0
+        cands: list[_Cand] = []
+        for p in passages:
+            first, last = idx.par_sentences[p.index]
+            if last <= first:
+                continue
+            rows = np.arange(first, last)
+            cos = idx.sentence_vectors[rows] @ qvec
+            title = self._title_terms(p.index)
+            rel = p.score / top_score if top_score > 0 else 0.0
+            for r, c in zip(rows, cos):
+                st = self._sent_terms(int(r)) | title
+                ov = sum(w for t, w in weights.items() if t in st) / total
+                _, a, b = idx.sentence_spans[r]
+                fit = 0.5
+                if qtype:
+                    text = idx.paragraphs[p.index].text[a:b]
+                    fit = 1.0 if self._typed(text, qtype, set(qterms)) else 0.0
+                cands.append(_Cand(int(r), p.index, int(a), int(b), float(c), ov, rel, fit))
+        return cands, weights, total
+
+    @staticmethod
+    def _typed(sentence: str, qtype: str, qterms: set[str]) -> list[tuple[int, int]]:
+        """Typed phrases in the sentence that the question does not already contain."""
+        out = []
+        for s, e in candidates(sentence, qtype):
+            t = set(stem_all([w for w in words(sentence[s:e]) if w not in STOPWORDS]))
+            if not t or not t <= qterms:
+                out.append((s, e))
+        return out
+
+    def _score(self, c: _Cand) -> float:
+        cfg = self.config
+        return (cfg.w_sent_cos * c.cos + cfg.w_sent_overlap * c.overlap + cfg.w_passage * c.passage
+                + cfg.w_type * c.type_fit)
+
+    # -- answer --------------------------------------------------------------------------------
+    def answer(self, question: str, passages: list[Passage], qvec: np.ndarray,
+               original: str | None = None) -> tuple[list[Snippet], Citation | None, float, dict]:
+        original = original or question
+        qtype = answer_type(original)
+        cands, weights, total = self.features(question, qvec, passages, qtype)
+        if not cands:
+            return [], None, 0.0, {}
+        for c in cands:
+            c.score = self._score(c)
+        cands.sort(key=lambda c: -c.score)
+        best = cands[0]
+        second = next((c.score for c in cands[1:] if c.pi != best.pi), best.score - 1.0)
+        feats = {
+            "cos": best.cos, "overlap": best.overlap, "type_fit": best.type_fit,
+            "margin": best.score - second,
+            "passage_cover": self._cover(best.pi, weights, total),
+            "has_type": 1.0 if qtype else 0.0,
+        }
+        confidence = self._confidence(feats)
+        snippets = self._snippets(cands, qtype, set(weights))
+        short = snippets[0].short if snippets else None
+        return snippets, short, confidence, feats
+
+    def _cover(self, pi: int, weights: dict[str, float], total: float) -> float:
+        first, last = self.index.par_sentences[pi]
+        st = set(self._title_terms(pi))
+        for r in range(first, last):
+            st |= self._sent_terms(r)
+        return sum(w for t, w in weights.items() if t in st) / total
+
+    def _confidence(self, f: dict[str, float]) -> float:
+        coef = self.config.confidence_coef
+        z = coef["bias"] + sum(coef.get(k, 0.0) * v for k, v in f.items())
+        return _sigmoid(z)
+
+    def _span(self, c: _Cand, by_row: dict[int, _Cand]) -> tuple[int, int]:
+        """Widen the best sentence to its neighbour when it leans on it (a pronoun, a 'However')."""
+        idx = self.index
+        text = idx.paragraphs[c.pi].text
+        start, end = c.start, c.end
+        first, last = idx.par_sentences[c.pi]
+        if _ANAPHORA.match(text[start:end]) and c.row - 1 >= first:
+            start = int(idx.sentence_spans[c.row - 1][1])
+        elif c.end - c.start < 60 and c.row + 1 < last:
+            end = int(idx.sentence_spans[c.row + 1][2])
+        return start, end
+
+    def _snippets(self, cands: list[_Cand], qtype: str | None, qterms: set[str]) -> list[Snippet]:
+        idx = self.index
+        by_row = {c.row: c for c in cands}
+        chosen: list[dict] = []
+        for c in cands:
+            if len(chosen) >= self.config.max_snippets:
+                break
+            if chosen and c.score < cands[0].score - self.config.snippet_window:
+                break
+            start, end = self._span(c, by_row)
+            doc = idx.doc_of(c.pi)
+            p = idx.paragraphs[c.pi]
+            text = p.text[start:end]
+            cite = Citation(p.doc, p.paragraph, start, end, doc.title, doc.date)
+            tv = idx.sentence_vectors[c.row]
+            dup = None
+            for s in chosen:
+                if s["pi"] == c.pi and not (end <= s["start"] or start >= s["end"]):
+                    dup = s
+                    break
+                if float(tv @ s["vec"]) >= 0.9 or _jaccard(self._sent_terms(c.row), s["terms"]) >= 0.6:
+                    dup = s
+                    break
+            if dup is not None:
+                if dup["pi"] != c.pi and idx.par_doc[c.pi] != idx.par_doc[dup["pi"]] and \
+                        all(x.doc != cite.doc for x in dup["also"]):
+                    dup["also"].append(cite)
+                continue
+            chosen.append({"cand": c, "pi": c.pi, "start": start, "end": end, "text": text, "vec": tv,
+                           "terms": self._sent_terms(c.row), "also": [], "cite": cite})
+        out = []
+        for i, s in enumerate(chosen):
+            c, cite = s["cand"], s["cite"]
+            short = self._short(c, qtype, qterms) if i == 0 else None
+            out.append(Snippet(s["text"], cite.doc, cite.paragraph, cite.start, cite.end, float(c.score),
+                               cite.title, cite.date, tuple(s["also"]), short))
+        return out
+
+    def _short(self, c: _Cand, qtype: str | None, qterms: set[str]) -> Citation | None:
+        """The typed phrase nearest the question's words in the best sentence, if there is one."""
+        if not qtype:
+            return None
+        p = self.index.paragraphs[c.pi]
+        sent = p.text[c.start:c.end]
+        found = self._typed(sent, qtype, qterms)
+        if not found:
+            return None
+        anchors = [m.start() for m in re.finditer(r"\w+", sent)
+                   if stem_all([m.group().lower()])[0] in qterms]
+        if anchors:
+            def dist(span):
+                return min(min(abs(a - span[0]), abs(a - span[1])) for a in anchors)
+            found.sort(key=dist)
+        s, e = found[0]
+        doc = self.index.doc_of(c.pi)
+        return Citation(p.doc, p.paragraph, c.start + s, c.start + e, doc.title, doc.date)
+
+
+def _jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _follow_up(question: str, history: Sequence | None) -> str:
+    """Resolve a follow-up ('What is his job?') by adding the previous answer and question."""
+    if not history:
+        return question
+    if not (set(words(question)) & _PRONOUNS) and len(terms(question)) > 2:
+        return question
+    last = history[-1]
+    if isinstance(last, Answer):
+        prev_q = last.question
+        prev_a = "" if last.abstained else (last.short_answer and last.text) or ""
+    elif isinstance(last, dict):
+        prev_q, prev_a = last.get("question", ""), last.get("answer", "") or last.get("text", "")
+    else:
+        prev_q, prev_a = str(last), ""
+    extra = " ".join(x for x in (prev_a, prev_q) if x)
+    return f"{question} {extra}".strip()
+
+
+class QA:
+    """An open index with its retriever and answerer: build once, ask many times."""
+
+    def __init__(self, corpus: str | Path = SEEDS_DIR, store: str | Path | None = None,
+                 config: Config | None = None, progress: Callable[[int, int], None] | None = None,
+                 notice: Callable[[str], None] | None = None, mode: str = "hybrid"):
+        self.config = config or Config.from_env()
+        self.index = Index.open(corpus, store, self.config, progress=progress, notice=notice)
+        self.retriever = Retriever(self.index, mode)
+        self.answerer = Answerer(self.index, self.config)
+
+    def ask(self, question: str, *, top_k: int | None = None, history: Sequence | None = None) -> Answer:
+        t0 = time.perf_counter()
+        original = clean_question(question)
+        top_k = self.config.top_k if top_k is None else int(top_k)
+        if top_k < 1:
+            raise QAError("top_k must be at least 1")
+        query = _follow_up(original, history)
+        t1 = time.perf_counter()
+        qvec = self.index.embedder.encode_query(query)
+        t2 = time.perf_counter()
+        passages = self.retriever.retrieve(query, top_k, qvec=qvec)
+        t3 = time.perf_counter()
+        snippets, short, conf, _ = self.answerer.answer(query, passages, qvec, original)
+        t4 = time.perf_counter()
+        abstain = not snippets or conf < self.config.abstain_below
+        if abstain:
+            text = ""
+        elif short is not None:
+            text = self.index.paragraphs[self.index.find(short.doc, short.paragraph)].text[short.start:short.end]
+        else:
+            text = snippets[0].text
+        timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}
+        return Answer(original, text, abstain, conf, snippets, passages,
+                      None if abstain else short, timings)
+
+
+_OPEN: dict[tuple[str, str], QA] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def answer(question: str, *, corpus: str | Path = SEEDS_DIR, store: str | Path | None = None,
+           top_k: int = 5, history: Sequence | None = None) -> Answer:
+    """Answer from `corpus`; its index is opened (or built) once and kept open in this process."""
+    key = (str(Path(corpus).expanduser().resolve()), str(Path(store).resolve()) if store else "")
+    with _OPEN_LOCK:
+        qa = _OPEN.get(key)
+        if qa is None:
+            qa = _OPEN[key] = QA(corpus, store)
+    return qa.ask(question, top_k=top_k, history=history)
