@@ -24,13 +24,19 @@ from .errors import QAError
 from .extract import answer_type, candidates
 from .index import Index
 from .retrieve import Passage, Retriever
-from .text import STOPWORDS, stem_all, terms, words
+from .text import QUESTION_WORDS, STOPWORDS, stem_all, terms, words
 from .types import Answer, Citation, Snippet
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ANAPHORA = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|but|however|also|"
                        r"the (move|meeting|visit|statement|decision|country|group|ministry))\b", re.I)
+_NEG = re.compile(r"\b(not|never|no|without|none|neither|nor)\b|n't\b", re.I)
+_CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|neither|nor|except|only|instead)\b|n't\b",
+                  re.I)
+_POSSESSIVE = re.compile(r"['’]s?$")
+_GENERIC = frozenset("""name names kind type sort year years day days date week weekday month time
+city country place town state region person people thing things many much long far number""".split())
 _PRONOUNS = frozenset("he she him his her hers they them their theirs it its there that this".split())
 
 
@@ -118,13 +124,15 @@ class Answerer:
         return cands, weights, total
 
     @staticmethod
-    def _typed(sentence: str, qtype: str, qterms: set[str]) -> list[tuple[int, int]]:
-        """Typed phrases in the sentence that the question does not already contain."""
+    def _typed(sentence: str, qtype: str, qterms: set[str], strict: bool = False) -> list[tuple[int, int]]:
+        """Typed phrases in the sentence that the question does not already contain
+        (`strict`: sharing no word with it, so "Sergei Shoigu" never answers "Who did Shoigu meet?")."""
         out = []
         for s, e in candidates(sentence, qtype):
             t = set(stem_all([w for w in words(sentence[s:e]) if w not in STOPWORDS]))
-            if not t or not t <= qterms:
-                out.append((s, e))
+            if not t or (not (t & qterms) if strict else not t <= qterms):
+                m = _POSSESSIVE.search(sentence, s, e)
+                out.append((s, m.start() if m and m.end() == e else e))
         return out
 
     def _score(self, c: _Cand) -> float:
@@ -149,19 +157,77 @@ class Answerer:
             "cos": best.cos, "overlap": best.overlap, "type_fit": best.type_fit,
             "margin": best.score - second,
             "passage_cover": self._cover(best.pi, weights, total),
+            "missing_max": self._missing_max(best.pi, weights),
             "has_type": 1.0 if qtype else 0.0,
+            "unseen": sum(w for t, w in weights.items() if t not in self.index.bm25.idf) / total,
+            **self._mismatch(original, question, best),
         }
         confidence = self._confidence(feats)
+        if self._focus_absent(original, best.pi):
+            confidence *= self.config.focus_absent_factor
         snippets = self._snippets(cands, qtype, set(weights))
         short = snippets[0].short if snippets else None
         return snippets, short, confidence, feats
 
-    def _cover(self, pi: int, weights: dict[str, float], total: float) -> float:
+    def _mismatch(self, original: str, question: str, best: _Cand) -> dict[str, float]:
+        """Signs that the question asks about something the best sentence does not state:
+        a negation it lacks, a number or a name the paragraph never mentions, its words
+        present but not in the question's order. These separate SQuAD v2.0's unanswerable
+        questions (written to look answerable) better than overlap alone."""
+        p = self.index.paragraphs[best.pi]
+        sent = p.text[best.start:best.end]
+        qt = terms(question)
+        par = self._par_terms(best.pi)
+        st = self._sent_terms(best.row) | self._title_terms(best.pi)
+        caps = [w for i, w in enumerate(original.split()) if i > 0 and w[:1].isupper()]
+        cap_terms = terms(" ".join(caps))
+        nums = re.findall(r"\d+", original)
+        sl = terms(sent)
+        q_bigrams = list(zip(qt, qt[1:]))
+        s_bigrams = set(zip(sl, sl[1:]))
+        return {
+            "cue": 1.0 if _CUE.search(original) else 0.0,
+            "neg_mismatch": 1.0 if _NEG.search(original) and not _NEG.search(sent) else 0.0,
+            "num_missing": 1.0 if any(n not in p.text for n in nums) else 0.0,
+            "cap_missing": min(2, sum(1 for t in cap_terms if t not in par)) / 2,
+            "sent_missing": sum(1 for t in qt if t not in st) / max(len(qt), 1),
+            "sbigram": sum(1 for b in q_bigrams if b in s_bigrams) / len(q_bigrams) if q_bigrams else 0.5,
+        }
+
+    def _par_terms(self, pi: int) -> set[str]:
         first, last = self.index.par_sentences[pi]
         st = set(self._title_terms(pi))
         for r in range(first, last):
             st |= self._sent_terms(r)
+        return st
+
+    def _cover(self, pi: int, weights: dict[str, float], total: float) -> float:
+        st = self._par_terms(pi)
         return sum(w for t, w in weights.items() if t in st) / total
+
+    def _missing_max(self, pi: int, weights: dict[str, float]) -> float:
+        """The rarest question term the paragraph lacks, relative to the rarest overall: a
+        question about something specific the text never names is rarely answered by it."""
+        if not weights:
+            return 0.0
+        st = self._par_terms(pi)
+        missing = [w for t, w in weights.items() if t not in st]
+        return max(missing) / max(weights.values()) if missing else 0.0
+
+    def _focus_absent(self, question: str, pi: int) -> bool:
+        """True when the question's focus (its first content word after the wh-word: "population"
+        in "What is the population of Pyongyang?") never occurs in the corpus and the passage has
+        no word close to it: the corpus does not talk about that."""
+        ws = words(question)
+        wh = next((i for i, w in enumerate(ws) if w in QUESTION_WORDS), None)
+        if wh is None:
+            return False
+        focus = next((w for w in ws[wh + 1:] if w not in STOPWORDS and w not in QUESTION_WORDS
+                      and w not in _GENERIC and not w.isdigit()), None)
+        if focus is None or stem_all([focus])[0] in self.index.bm25.idf:
+            return False
+        passage = list(dict.fromkeys(w for w in words(self.index.paragraphs[pi].text) if w not in STOPWORDS))
+        return self.index.embedder.word_similarity(focus, passage) < self.config.focus_similarity
 
     def _confidence(self, f: dict[str, float]) -> float:
         coef = self.config.confidence_coef
@@ -224,7 +290,7 @@ class Answerer:
             return None
         p = self.index.paragraphs[c.pi]
         sent = p.text[c.start:c.end]
-        found = self._typed(sent, qtype, qterms)
+        found = self._typed(sent, qtype, qterms, strict=qtype in ("name", "place"))
         if not found:
             return None
         anchors = [m.start() for m in re.finditer(r"\w+", sent)
@@ -236,6 +302,23 @@ class Answerer:
         s, e = found[0]
         doc = self.index.doc_of(c.pi)
         return Citation(p.doc, p.paragraph, c.start + s, c.start + e, doc.title, doc.date)
+
+
+class BaselineAnswerer(Answerer):
+    """The plain baseline for comparison: best sentence by cosine in the top paragraph, never abstains."""
+
+    def answer(self, question, passages, qvec, original=None):
+        idx = self.index
+        for p in passages[:1]:
+            first, last = idx.par_sentences[p.index]
+            if last > first:
+                cos = idx.sentence_vectors[first:last] @ qvec
+                r = first + int(np.argmax(cos))
+                _, a, b = (int(x) for x in idx.sentence_spans[r])
+                doc = idx.doc_of(p.index)
+                snip = Snippet(p.text[a:b], p.doc, p.paragraph, a, b, float(cos.max()), doc.title, doc.date)
+                return [snip], None, 1.0, {}
+        return [], None, 0.0, {}
 
 
 def _jaccard(a: frozenset, b: frozenset) -> float:
@@ -265,13 +348,16 @@ class QA:
 
     def __init__(self, corpus: str | Path = SEEDS_DIR, store: str | Path | None = None,
                  config: Config | None = None, progress: Callable[[int, int], None] | None = None,
-                 notice: Callable[[str], None] | None = None, mode: str = "hybrid"):
+                 notice: Callable[[str], None] | None = None, mode: str = "hybrid",
+                 answerer: str = "qa"):
         self.config = config or Config.from_env()
         self.index = Index.open(corpus, store, self.config, progress=progress, notice=notice)
         self.retriever = Retriever(self.index, mode)
-        self.answerer = Answerer(self.index, self.config)
+        self.answerer = (BaselineAnswerer if answerer == "baseline" else Answerer)(self.index, self.config)
 
-    def ask(self, question: str, *, top_k: int | None = None, history: Sequence | None = None) -> Answer:
+    def ask(self, question: str, *, top_k: int | None = None, history: Sequence | None = None,
+            retrieve_k: int | None = None) -> Answer:
+        """Answer from the `top_k` best paragraphs; `retrieve_k` (eval) lists more passages in the Answer."""
         t0 = time.perf_counter()
         original = clean_question(question)
         top_k = self.config.top_k if top_k is None else int(top_k)
@@ -281,9 +367,9 @@ class QA:
         t1 = time.perf_counter()
         qvec = self.index.embedder.encode_query(query)
         t2 = time.perf_counter()
-        passages = self.retriever.retrieve(query, top_k, qvec=qvec)
+        passages = self.retriever.retrieve(query, max(top_k, retrieve_k or 0), qvec=qvec)
         t3 = time.perf_counter()
-        snippets, short, conf, _ = self.answerer.answer(query, passages, qvec, original)
+        snippets, short, conf, _ = self.answerer.answer(query, passages[:top_k], qvec, original)
         t4 = time.perf_counter()
         abstain = not snippets or conf < self.config.abstain_below
         if abstain:

@@ -31,7 +31,7 @@ def resolve_model(name: str) -> str:
 class Embedder:
     """A sentence-transformers model with the query/document split and batching that avoids padding waste."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 64):
+    def __init__(self, model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 16):
         self.model_id = model
         self.threads = threads
         self.batch_size = batch_size
@@ -69,6 +69,34 @@ class Embedder:
         get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
         return int(get())
 
+    def word_similarity(self, word: str, others: Sequence[str]) -> float:
+        """Best cosine between `word` and `others` in the model's input word embeddings: a
+        cheap test of whether a passage has any word close to one the question uses."""
+        if not others:
+            return 0.0
+        try:
+            table = self._word_table()
+            vecs = [self._word_vec(w, table) for w in [word, *others]]
+        except Exception:  # noqa: BLE001 - a model without a word table: no evidence either way
+            return 1.0
+        q, rest = vecs[0], np.stack(vecs[1:])
+        return float((rest @ q).max())
+
+    def _word_table(self):
+        if getattr(self, "_table", None) is None:
+            emb = self.model[0].auto_model.get_input_embeddings().weight.detach().cpu().numpy()
+            self._table = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-9)
+            self._word_cache: dict[str, np.ndarray] = {}
+        return self._table
+
+    def _word_vec(self, word: str, table: np.ndarray) -> np.ndarray:
+        v = self._word_cache.get(word)
+        if v is None:
+            ids = self.model.tokenizer(word, add_special_tokens=False)["input_ids"] or [0]
+            v = table[ids].mean(0)
+            v = self._word_cache[word] = v / max(float(np.linalg.norm(v)), 1e-9)
+        return v
+
     def encode_query(self, text: str) -> np.ndarray:
         import torch
         with torch.inference_mode():
@@ -98,7 +126,7 @@ class Embedder:
         return out
 
 
-def get_embedder(model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 64) -> Embedder:
+def get_embedder(model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 16) -> Embedder:
     """One Embedder per (model, threads) for the whole process."""
     key = (model, threads)
     with _LOCK:

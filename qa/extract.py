@@ -32,7 +32,7 @@ _NOT_NAMES = frozenset("The A An In On At For But And Or If When While After Bef
 _TYPE_RULES = [
     (re.compile(r"\b(how (many|much)|what (percentage|percent|number|amount|proportion)|how (long|far|old|tall|large|big|high|deep|fast))\b"), "number"),
     (re.compile(r"\b(when|what (year|date|day|month|century|decade|time|period|era)|which (year|date|day|month|century|decade)|how long ago)\b"), "date"),
-    (re.compile(r"\b(who|whom|whose|which (person|people|man|woman|group|company|organi[sz]ation|team|party|leader|minister|official|agency|newspaper|outlet)|what (person|company|organi[sz]ation|agency|group|team|party|newspaper|outlet))\b"), "name"),
+    (re.compile(r"\b(who|whom|whose|which (person|people|man|woman|group|company|organi[sz]ation|team|party|leader|minister|official|agency|newspaper|outlet)|what (person|company|organi[sz]ation|agency|group|team|party|newspaper|outlet)|(what|which) (is|was|were|are) (the )?names?)\b"), "name"),
     (re.compile(r"\b(where|what (country|city|state|place|region|town|continent|island|location|province|capital)|which (country|city|state|place|region|town|continent|island|location|province|capital)|in what (country|city|state|place|region|area))\b"), "place"),
 ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Hashable, Sequence
 
@@ -87,10 +88,20 @@ def contains_answer(text: str, golds: Sequence[str]) -> bool:
 
     Token-level so that "1990" is not found in "in 1990s" but is in "in 1990, the".
     Used to tell whether retrieval surfaced a passage that holds the answer. Golds that
-    normalise to nothing are ignored; no golds gives False.
+    normalise to nothing are ignored; no golds gives False. Punctuation (ASCII or not)
+    is tried both ways: deleted, as EM does ("U.S." = "US"), and as a separator, so that
+    "Kim Jong Un" is found in "Kim Jong Un's" and "Adriatic" in "Adriatic—fell".
     """
-    hay = normalize_answer(text).split()
-    return any(_has_run(hay, g) for g in (normalize_answer(x).split() for x in golds) if g)
+    for tokens in (lambda x: normalize_answer(x).split(), _containment_tokens):
+        hay = tokens(text)
+        if any(_has_run(hay, g) for g in (tokens(x) for x in golds) if g):
+            return True
+    return False
+
+
+def _containment_tokens(s: str) -> list[str]:
+    s = "".join(" " if (ch in _PUNCT or unicodedata.category(ch).startswith("P")) else ch for ch in s.lower())
+    return _ARTICLES.sub(" ", s).split()
 
 
 def recall_at_k(ranked: Sequence[Hashable], gold: Hashable, k: int) -> float:

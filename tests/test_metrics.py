@@ -156,3 +156,10 @@ def test_abstention_stats_zero_denominators():
 def test_abstention_stats_length_mismatch():
     with pytest.raises(ValueError):
         abstention_stats([True], [True, False])
+
+
+def test_contains_answer_punctuation_splits_as_well_as_vanishes():
+    assert contains_answer("Dictator Kim Jong Un's regime", ["Kim Jong Un"])
+    assert contains_answer("the Adriatic—fell to", ["Adriatic"])
+    assert contains_answer("The U.S. Army", ["US Army"])
+    assert not contains_answer("Kim Jong Il's regime", ["Kim Jong Un"])

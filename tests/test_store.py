@@ -1,0 +1,355 @@
+"""qa.store: the on-disk generations, damage detection, rebuilds, and NumpyStore.search."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import quiet
+from qa import store as st
+from qa.config import Config
+from qa.index import Index
+
+pytestmark = pytest.mark.usefixtures("qa_isolated")
+
+DIM = 8
+
+
+def _unit(rng, n, dim=DIM):
+    v = rng.standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def make_data(seed: int = 0) -> st.StoreData:
+    """A hand-made store: 2 documents, 3 paragraphs, 4 sentences, random unit vectors."""
+    rng = np.random.default_rng(seed)
+    documents = [
+        {"doc": "a.txt", "title": "A", "date": "2023-07-26", "author": None, "outlet": None,
+         "sha256": "a" * 64,
+         "paragraphs": [
+             {"text": "One sentence. Two sentences.", "kind": "body", "skip": [],
+              "sentences": [[0, 13], [14, 28]]},
+             {"text": "© 2023 Someone. All rights reserved.", "kind": "copyright", "skip": [[0, 36]],
+              "sentences": []},
+         ]},
+        {"doc": "b.txt", "title": "B — ünïcode", "date": None, "author": "X", "outlet": "Y",
+         "sha256": "b" * 64,
+         "paragraphs": [
+             {"text": "Third paragraph here. And more.", "kind": "body", "skip": [],
+              "sentences": [[0, 21], [22, 31]]},
+         ]},
+    ]
+    manifest = {"format": st.FORMAT, "parser": 0, "model": "test-model", "dim": DIM,
+                "title_in_text": True, "files": {"a.txt": "a" * 64, "b.txt": "b" * 64},
+                "documents": 2, "paragraphs": 3, "sentences": 4}
+    return st.StoreData(manifest, documents, _unit(rng, 3), _unit(rng, 4))
+
+
+def generations(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.name.startswith("g-"))
+
+
+def leftovers(root: Path) -> list[str]:
+    """Temp folders or half-written pointers a save may leave behind."""
+    return sorted(p.name for p in root.iterdir() if p.name.startswith(".tmp-") or p.name.startswith(".CURRENT"))
+
+
+# -- round trip -----------------------------------------------------------------------------------
+
+def test_save_load_round_trip(tmp_path):
+    data = make_data()
+    gen = st.save(tmp_path / "s", data)
+    assert gen.is_dir() and gen.name.startswith("g-")
+    got = st.load(tmp_path / "s")
+    assert got is not None
+    assert got.manifest == data.manifest
+    assert got.documents == data.documents
+    np.testing.assert_array_equal(np.asarray(got.vectors), data.vectors)
+    np.testing.assert_array_equal(np.asarray(got.sentence_vectors), data.sentence_vectors)
+    assert got.vectors.dtype == np.float32 and got.sentence_vectors.dtype == np.float32
+
+
+def test_load_of_missing_store_is_none(tmp_path):
+    assert st.load(tmp_path / "nothing-here") is None
+    assert not st.exists(tmp_path / "nothing-here")
+
+
+def test_vectors_are_memory_mapped(tmp_path):
+    st.save(tmp_path, make_data())
+    got = st.load(tmp_path)
+    assert isinstance(got.vectors, np.memmap)
+    assert isinstance(got.sentence_vectors, np.memmap)
+
+
+def test_no_pickle_anywhere(tmp_path):
+    gen = st.save(tmp_path, make_data())
+    assert sorted(p.name for p in gen.iterdir()) == ["documents.json", "manifest.json",
+                                                     "sentences.npy", "vectors.npy"]
+    for name in ("vectors.npy", "sentences.npy"):
+        arr = np.load(gen / name, allow_pickle=False)  # raises if an object array was pickled
+        assert arr.dtype == np.float32 and arr.ndim == 2
+    for name in ("documents.json", "manifest.json"):
+        json.loads((gen / name).read_text(encoding="utf-8"))
+
+
+def test_current_points_at_complete_generation_and_old_ones_are_removed(tmp_path):
+    first = st.save(tmp_path, make_data(1))
+    assert (tmp_path / "CURRENT").read_text().strip() == first.name
+    second = st.save(tmp_path, make_data(2))
+    assert second.name != first.name
+    assert (tmp_path / "CURRENT").read_text().strip() == second.name
+    assert generations(tmp_path) == [second]
+    assert not first.exists()
+    assert leftovers(tmp_path) == []
+    for name in ("manifest.json", "documents.json", "vectors.npy", "sentences.npy"):
+        assert (second / name).is_file()
+    got = st.load(tmp_path)
+    np.testing.assert_array_equal(np.asarray(got.vectors), make_data(2).vectors)
+
+
+def test_save_removes_stale_temp_generations(tmp_path):
+    st.save(tmp_path, make_data(1))
+    stale = tmp_path / ".tmp-g-20000101000000-deadbeef"
+    stale.mkdir()
+    (stale / "vectors.npy").write_bytes(b"half")
+    st.save(tmp_path, make_data(2))
+    assert not stale.exists()
+
+
+def test_real_index_manifest_fields(tmp_path, small_corpus, embedder):
+    store = tmp_path / "store"
+    idx = Index.open(small_corpus, store, Config(), notice=quiet)
+    data = st.load(store)
+    m = data.manifest
+    assert m["format"] == st.FORMAT
+    assert m["model"] == Config().model
+    assert m["dim"] == embedder.dim == data.vectors.shape[1]
+    assert m["title_in_text"] is True
+    want = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in small_corpus.iterdir()}
+    assert m["files"] == want
+    assert m["paragraphs"] == data.vectors.shape[0] == len(idx.paragraphs)
+    assert m["sentences"] == data.sentence_vectors.shape[0] == len(idx.sentence_spans)
+    # stored vectors are unit length (cosine = dot product)
+    norms = np.linalg.norm(np.asarray(data.vectors), axis=1)
+    np.testing.assert_allclose(norms, 1.0, atol=1e-4)
+
+
+# -- damage -----------------------------------------------------------------------------------------
+
+def _gen(root: Path) -> Path:
+    return root / (root / "CURRENT").read_text().strip()
+
+
+def _truncate_vectors(root):
+    p = _gen(root) / "vectors.npy"
+    raw = p.read_bytes()
+    p.write_bytes(raw[: len(raw) - 37])
+
+
+def _truncate_vectors_header(root):
+    p = _gen(root) / "vectors.npy"
+    p.write_bytes(p.read_bytes()[:20])
+
+
+def _garbage_manifest(root):
+    (_gen(root) / "manifest.json").write_bytes(b"\x00\xffnot json{{{")
+
+
+def _manifest_not_object(root):
+    (_gen(root) / "manifest.json").write_text("[1, 2, 3]")
+
+
+def _manifest_wrong_format(root):
+    p = _gen(root) / "manifest.json"
+    m = json.loads(p.read_text())
+    m["format"] = st.FORMAT + 97
+    p.write_text(json.dumps(m))
+
+
+def _missing_manifest(root):
+    (_gen(root) / "manifest.json").unlink()
+
+
+def _truncated_documents(root):
+    p = _gen(root) / "documents.json"
+    p.write_text(p.read_text()[:-10])
+
+
+def _current_to_missing_dir(root):
+    (root / "CURRENT").write_text("g-19990101000000-00000000\n")
+
+
+def _current_corrupt(root):
+    (root / "CURRENT").write_text("../../etc\n")
+
+
+def _current_empty(root):
+    (root / "CURRENT").write_text("")
+
+
+def _vectors_wrong_rows(root):
+    p = _gen(root) / "vectors.npy"
+    v = np.load(p)
+    np.save(p, v[:-1])
+
+
+def _vectors_wrong_dim(root):
+    p = _gen(root) / "vectors.npy"
+    v = np.load(p)
+    np.save(p, v[:, :-1])
+
+
+def _vectors_wrong_dtype(root):
+    p = _gen(root) / "vectors.npy"
+    np.save(p, np.load(p).astype(np.float64))
+
+
+def _sentences_wrong_rows(root):
+    p = _gen(root) / "sentences.npy"
+    v = np.load(p)
+    np.save(p, np.concatenate([v, v[:1]]))
+
+
+def _vectors_1d(root):
+    p = _gen(root) / "vectors.npy"
+    np.save(p, np.load(p).ravel())
+
+
+DAMAGE = {
+    "truncated vectors.npy": _truncate_vectors,
+    "vectors.npy header cut": _truncate_vectors_header,
+    "garbage manifest.json": _garbage_manifest,
+    "manifest.json not an object": _manifest_not_object,
+    "manifest format": _manifest_wrong_format,
+    "manifest.json missing": _missing_manifest,
+    "truncated documents.json": _truncated_documents,
+    "CURRENT to a missing dir": _current_to_missing_dir,
+    "CURRENT corrupt": _current_corrupt,
+    "CURRENT empty": _current_empty,
+    "vectors wrong rows": _vectors_wrong_rows,
+    "vectors wrong dim": _vectors_wrong_dim,
+    "vectors float64": _vectors_wrong_dtype,
+    "vectors 1-d": _vectors_1d,
+    "sentences wrong rows": _sentences_wrong_rows,
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE), ids=list(DAMAGE))
+def test_damaged_store_raises_store_error(tmp_path, damage):
+    st.save(tmp_path, make_data())
+    DAMAGE[damage](tmp_path)
+    with pytest.raises(st.StoreError) as e:
+        st.load(tmp_path)
+    assert "\n" not in str(e.value) and str(e.value)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "qa/store.py load(): documents.json is only parsed, never checked; a document without "
+    "'paragraphs' makes the sentence count `for p in d['paragraphs']` raise KeyError "
+    "(and a non-dict entry raises AttributeError) instead of StoreError, so Index.open "
+    "crashes instead of rebuilding"))
+@pytest.mark.parametrize("documents", [[{"doc": "a.txt"}], ["a.txt"]], ids=["no paragraphs", "not objects"])
+def test_structurally_wrong_documents_json_raises_store_error(tmp_path, documents):
+    st.save(tmp_path, make_data())
+    (_gen(tmp_path) / "documents.json").write_text(json.dumps(documents))
+    with pytest.raises(st.StoreError):
+        st.load(tmp_path)
+
+
+# Damage kinds worth a real rebuild (each costs one small embedding run).
+REBUILD_DAMAGE = ["truncated vectors.npy", "garbage manifest.json", "CURRENT to a missing dir",
+                  "vectors wrong rows", "sentences wrong rows", "truncated documents.json"]
+
+
+@pytest.mark.parametrize("damage", REBUILD_DAMAGE)
+def test_index_open_rebuilds_damaged_store(tmp_path, small_corpus, embedder, damage):
+    store = tmp_path / "store"
+    first = Index.open(small_corpus, store, Config(), notice=quiet)
+    assert first.stats.embedded_files == 3
+    DAMAGE[damage](store)
+    notices: list[str] = []
+    idx = Index.open(small_corpus, store, Config(), notice=notices.append)
+    assert idx.stats.rebuilt_reason and "damaged" in idx.stats.rebuilt_reason
+    assert idx.stats.embedded_files == 3 and idx.stats.reused_files == 0
+    rebuild = [n for n in notices if "rebuild" in n]
+    assert len(rebuild) == 1, notices
+    assert "\n" not in rebuild[0]
+    # the store is healthy again and the next open reuses it
+    assert st.load(store).manifest["files"].keys() == {"alpha.txt", "beta.txt", "gamma.txt"}
+    again = Index.open(small_corpus, store, Config(), notice=quiet)
+    assert again.stats.embedded_files == 0 and again.stats.rebuilt_reason is None
+    assert len(generations(store)) == 1 and leftovers(store) == []
+
+
+def test_store_built_with_other_model_is_rebuilt(tmp_path, small_corpus, embedder):
+    store = tmp_path / "store"
+    Index.open(small_corpus, store, Config(), notice=quiet)
+    mpath = _gen(store) / "manifest.json"
+    m = json.loads(mpath.read_text())
+    m["model"] = "some-other-model"
+    mpath.write_text(json.dumps(m))
+    notices: list[str] = []
+    idx = Index.open(small_corpus, store, Config(), notice=notices.append)
+    assert idx.stats.rebuilt_reason and "model" in idx.stats.rebuilt_reason
+    assert idx.stats.embedded_files == 3
+    assert len([n for n in notices if "rebuild" in n]) == 1
+    assert st.load(store).manifest["model"] == Config().model
+
+
+def test_store_built_with_other_title_in_text_is_rebuilt(tmp_path, small_corpus, embedder):
+    store = tmp_path / "store"
+    with_title = Index.open(small_corpus, store, Config(), notice=quiet)
+    before = np.array(with_title.vectors.vectors)
+    cfg = dataclasses.replace(Config(), title_in_text=False)
+    notices: list[str] = []
+    idx = Index.open(small_corpus, store, cfg, notice=notices.append)
+    assert idx.stats.rebuilt_reason and "title_in_text" in idx.stats.rebuilt_reason
+    assert idx.stats.embedded_files == 3
+    assert len([n for n in notices if "rebuild" in n]) == 1
+    assert st.load(store).manifest["title_in_text"] is False
+    # the paragraph vectors really changed: the title is no longer part of the embedded text
+    assert not np.allclose(before, np.asarray(idx.vectors.vectors))
+    # same config again: nothing to do
+    again = Index.open(small_corpus, store, cfg, notice=quiet)
+    assert again.stats.embedded_files == 0 and again.stats.rebuilt_reason is None
+
+
+# -- NumpyStore ---------------------------------------------------------------------------------------
+
+def test_numpy_store_search_best_first_with_cosine_scores():
+    rng = np.random.default_rng(7)
+    vecs = _unit(rng, 50)
+    s = st.NumpyStore(vecs)
+    q = _unit(rng, 1)[0]
+    ids, scores = s.search(q, 5)
+    cos = vecs @ q
+    assert list(ids) == list(np.argsort(-cos)[:5])
+    np.testing.assert_allclose(scores, cos[ids], rtol=1e-6)
+    assert all(a >= b for a, b in zip(scores, scores[1:]))
+    # the query itself is found first with cosine 1
+    ids, scores = s.search(vecs[17], 3)
+    assert ids[0] == 17 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(s.score(q), cos, rtol=1e-6)
+    np.testing.assert_allclose(s.score(q, np.array([3, 1])), cos[[3, 1]], rtol=1e-6)
+
+
+def test_numpy_store_k_larger_than_n_and_k_zero():
+    rng = np.random.default_rng(3)
+    vecs = _unit(rng, 4)
+    s = st.NumpyStore(vecs)
+    q = _unit(rng, 1)[0]
+    ids, scores = s.search(q, 10)
+    assert sorted(ids.tolist()) == [0, 1, 2, 3]
+    assert list(ids) == list(np.argsort(-(vecs @ q)))
+    ids, scores = s.search(q, 0)
+    assert len(ids) == 0 and len(scores) == 0
+    ids, scores = s.search(q, -3)
+    assert len(ids) == 0
+    empty = st.NumpyStore(np.zeros((0, DIM), np.float32))
+    assert len(empty) == 0
+    ids, scores = empty.search(q, 5)
+    assert len(ids) == 0 and len(scores) == 0
