@@ -13,7 +13,7 @@ import re
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from .config import SEEDS_DIR, Config
 from .errors import QAError
-from .extract import answer_type, candidates
+from .extract import answer_type, candidates, is_organisation
 from .index import Index
 from .retrieve import Passage, Retriever
 from .text import QUESTION_WORDS, STOPWORDS, stem_all, terms, words
@@ -35,8 +35,10 @@ _NEG = re.compile(r"\b(not|never|no|without|none|neither|nor)\b|n't\b", re.I)
 _CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|neither|nor|except|only|instead)\b|n't\b",
                   re.I)
 _POSSESSIVE = re.compile(r"['’]s?$")
+_WHO = re.compile(r"\s*(who|whom)\b", re.I)
 _GENERIC = frozenset("""name names kind type sort year years day days date week weekday month time
-city country place town state region person people thing things many much long far number""".split())
+city country place town state region person people thing things many much long far number
+job jobs role position title occupation profession""".split())
 _PRONOUNS = frozenset("he she him his her hers they them their theirs it its there that this".split())
 
 
@@ -64,6 +66,14 @@ class _Cand:
     passage: float
     type_fit: float
     score: float = 0.0
+
+
+@dataclass
+class _Pick:
+    cand: _Cand
+    start: int
+    end: int
+    also: list[Citation] = field(default_factory=list)
 
 
 def _sigmoid(x: float) -> float:
@@ -142,7 +152,10 @@ class Answerer:
 
     # -- answer --------------------------------------------------------------------------------
     def answer(self, question: str, passages: list[Passage], qvec: np.ndarray,
-               original: str | None = None) -> tuple[list[Snippet], Citation | None, float, dict]:
+               original: str | None = None, more: Sequence[Passage] = ()
+               ) -> tuple[list[Snippet], Citation | None, float, dict]:
+        """Snippets, short answer, confidence and its features, from `passages`; `more`
+        (the next passages down) are only searched for documents that corroborate."""
         original = original or question
         qtype = answer_type(original)
         cands, weights, total = self.features(question, qvec, passages, qtype)
@@ -165,7 +178,7 @@ class Answerer:
         confidence = self._confidence(feats)
         if self._focus_absent(original, best.pi):
             confidence *= self.config.focus_absent_factor
-        snippets = self._snippets(cands, qtype, set(weights))
+        snippets = self._snippets(cands, qtype, set(weights), original, more)
         short = snippets[0].short if snippets else None
         return snippets, short, confidence, feats
 
@@ -234,7 +247,7 @@ class Answerer:
         z = coef["bias"] + sum(coef.get(k, 0.0) * v for k, v in f.items())
         return _sigmoid(z)
 
-    def _span(self, c: _Cand, by_row: dict[int, _Cand]) -> tuple[int, int]:
+    def _span(self, c: _Cand) -> tuple[int, int]:
         """Widen the best sentence to its neighbour when it leans on it (a pronoun, a 'However')."""
         idx = self.index
         text = idx.paragraphs[c.pi].text
@@ -246,45 +259,41 @@ class Answerer:
             end = int(idx.sentence_spans[c.row + 1][2])
         return start, end
 
-    def _snippets(self, cands: list[_Cand], qtype: str | None, qterms: set[str]) -> list[Snippet]:
+    def _same_statement(self, c: _Cand, pick: _Pick) -> bool:
+        return (float(self.index.sentence_vectors[c.row] @ self.index.sentence_vectors[pick.cand.row]) >= 0.9
+                or _jaccard(self._sent_terms(c.row), self._sent_terms(pick.cand.row)) >= 0.6)
+
+    def _snippets(self, cands: list[_Cand], qtype: str | None, qterms: set[str], question: str,
+                  more: Sequence[Passage] = ()) -> list[Snippet]:
+        """The best distinct statements; the same statement in another document corroborates."""
         idx = self.index
-        by_row = {c.row: c for c in cands}
-        chosen: list[dict] = []
-        for c in cands:
-            if len(chosen) >= self.config.max_snippets:
-                break
-            if chosen and c.score < cands[0].score - self.config.snippet_window:
-                break
-            start, end = self._span(c, by_row)
-            doc = idx.doc_of(c.pi)
-            p = idx.paragraphs[c.pi]
-            text = p.text[start:end]
-            cite = Citation(p.doc, p.paragraph, start, end, doc.title, doc.date)
-            tv = idx.sentence_vectors[c.row]
-            dup = None
-            for s in chosen:
-                if s["pi"] == c.pi and not (end <= s["start"] or start >= s["end"]):
-                    dup = s
-                    break
-                if float(tv @ s["vec"]) >= 0.9 or _jaccard(self._sent_terms(c.row), s["terms"]) >= 0.6:
-                    dup = s
-                    break
-            if dup is not None:
-                if dup["pi"] != c.pi and idx.par_doc[c.pi] != idx.par_doc[dup["pi"]] and \
-                        all(x.doc != cite.doc for x in dup["also"]):
-                    dup["also"].append(cite)
+        picks: list[_Pick] = []
+        within = [c for c in cands if c.score >= cands[0].score - self.config.snippet_window]
+        extra = [_Cand(int(r), p.index, int(idx.sentence_spans[r][1]), int(idx.sentence_spans[r][2]), 0, 0, 0, 0)
+                 for p in more for r in range(*idx.par_sentences[p.index])]
+        for n, c in enumerate(within + extra):
+            start, end = self._span(c)
+            overlaps = [p for p in picks if p.cand.pi == c.pi and start < p.end and p.start < end]
+            if overlaps:
                 continue
-            chosen.append({"cand": c, "pi": c.pi, "start": start, "end": end, "text": text, "vec": tv,
-                           "terms": self._sent_terms(c.row), "also": [], "cite": cite})
+            same = next((p for p in picks if self._same_statement(c, p)), None)
+            if same is not None:
+                if idx.par_doc[c.pi] != idx.par_doc[same.cand.pi] and \
+                        all(x.doc != idx.paragraphs[c.pi].doc for x in same.also):
+                    doc = idx.doc_of(c.pi)
+                    same.also.append(Citation(doc.doc, idx.paragraphs[c.pi].paragraph, start, end, doc.title, doc.date))
+                continue
+            if len(picks) < self.config.max_snippets and n < len(within):
+                picks.append(_Pick(c, start, end))
         out = []
-        for i, s in enumerate(chosen):
-            c, cite = s["cand"], s["cite"]
-            short = self._short(c, qtype, qterms) if i == 0 else None
-            out.append(Snippet(s["text"], cite.doc, cite.paragraph, cite.start, cite.end, float(c.score),
-                               cite.title, cite.date, tuple(s["also"]), short))
+        for i, pk in enumerate(picks):
+            p, doc = idx.paragraphs[pk.cand.pi], idx.doc_of(pk.cand.pi)
+            short = self._short(pk.cand, qtype, qterms, question) if i == 0 else None
+            out.append(Snippet(p.text[pk.start:pk.end], p.doc, p.paragraph, pk.start, pk.end, float(pk.cand.score),
+                               doc.title, doc.date, tuple(pk.also), short))
         return out
 
-    def _short(self, c: _Cand, qtype: str | None, qterms: set[str]) -> Citation | None:
+    def _short(self, c: _Cand, qtype: str | None, qterms: set[str], question: str) -> Citation | None:
         """The typed phrase nearest the question's words in the best sentence, if there is one."""
         if not qtype:
             return None
@@ -295,10 +304,11 @@ class Answerer:
             return None
         anchors = [m.start() for m in re.finditer(r"\w+", sent)
                    if stem_all([m.group().lower()])[0] in qterms]
-        if anchors:
-            def dist(span):
-                return min(min(abs(a - span[0]), abs(a - span[1])) for a in anchors)
-            found.sort(key=dist)
+        def dist(span):
+            return min((min(abs(a - span[0]), abs(a - span[1])) for a in anchors), default=0)
+        person = qtype == "name" and bool(_WHO.match(question))
+        # nearest to the question's words; for "who", people before organisations
+        found.sort(key=lambda sp: (person and is_organisation(sent[sp[0]:sp[1]]), dist(sp)))
         s, e = found[0]
         doc = self.index.doc_of(c.pi)
         return Citation(p.doc, p.paragraph, c.start + s, c.start + e, doc.title, doc.date)
@@ -325,22 +335,46 @@ def _jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _follow_up(question: str, history: Sequence | None) -> str:
-    """Resolve a follow-up ('What is his job?') by adding the previous answer and question."""
+@dataclass(frozen=True)
+class FollowUp:
+    """A question read in the light of the conversation."""
+
+    answer_query: str  # the question, its pronoun replaced by what the last answer named
+    search_query: str  # that, plus the previous question, to find the passages
+
+
+_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers|they|them|their|theirs|it|its)\b", re.I)
+_POSSESSIVES = frozenset({"his", "her", "hers", "its", "their", "theirs"})
+
+
+def resolve_follow_up(question: str, history: Sequence | None) -> FollowUp:
+    """'What is his job?' after an answer naming Kang Sun-nam -> 'What is Kang Sun-nam's job?'.
+
+    A question with no pronoun and more than two content words stands alone. Without a
+    named previous answer, the previous question only widens the search.
+    """
+    plain = FollowUp(question, question)
     if not history:
-        return question
-    if not (set(words(question)) & _PRONOUNS) and len(terms(question)) > 2:
-        return question
+        return plain
+    pronoun = _PRONOUN.search(question)
+    if pronoun is None and len(terms(question)) > 2:
+        return plain
     last = history[-1]
     if isinstance(last, Answer):
         prev_q = last.question
-        prev_a = "" if last.abstained else (last.short_answer and last.text) or ""
+        entity = last.text if (last.short_answer is not None and not last.abstained) else ""
     elif isinstance(last, dict):
-        prev_q, prev_a = last.get("question", ""), last.get("answer", "") or last.get("text", "")
+        prev_q, entity = str(last.get("question", "")), str(last.get("answer", "") or "")
     else:
-        prev_q, prev_a = str(last), ""
-    extra = " ".join(x for x in (prev_a, prev_q) if x)
-    return f"{question} {extra}".strip()
+        prev_q, entity = str(last), ""
+    answer_q = question
+    if entity and pronoun is not None:
+        word = pronoun.group(0).lower()
+        sub = f"{entity}'s" if word in _POSSESSIVES else entity
+        answer_q = question[:pronoun.start()] + sub + question[pronoun.end():]
+    elif entity:
+        answer_q = f"{question} {entity}"
+    return FollowUp(answer_q, f"{answer_q} {prev_q}".strip())
 
 
 class QA:
@@ -363,13 +397,14 @@ class QA:
         top_k = self.config.top_k if top_k is None else int(top_k)
         if top_k < 1:
             raise QAError("top_k must be at least 1")
-        query = _follow_up(original, history)
+        fu = resolve_follow_up(original, history)
         t1 = time.perf_counter()
-        qvec = self.index.embedder.encode_query(query)
+        qvec = self.index.embedder.encode_query(fu.answer_query)
         t2 = time.perf_counter()
-        passages = self.retriever.retrieve(query, max(top_k, retrieve_k or 0), qvec=qvec)
+        passages = self.retriever.retrieve(fu.search_query, max(2 * top_k, retrieve_k or 0), qvec=qvec)
         t3 = time.perf_counter()
-        snippets, short, conf, _ = self.answerer.answer(query, passages[:top_k], qvec, original)
+        snippets, short, conf, _ = self.answerer.answer(fu.answer_query, passages[:top_k], qvec,
+                                                        more=passages[top_k:2 * top_k])
         t4 = time.perf_counter()
         abstain = not snippets or conf < self.config.abstain_below
         if abstain:
@@ -379,7 +414,7 @@ class QA:
         else:
             text = snippets[0].text
         timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}
-        return Answer(original, text, abstain, conf, snippets, passages,
+        return Answer(original, text, abstain, conf, snippets, passages[:max(top_k, retrieve_k or 0)],
                       None if abstain else short, timings)
 
 

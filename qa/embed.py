@@ -31,7 +31,7 @@ def resolve_model(name: str) -> str:
 class Embedder:
     """A sentence-transformers model with the query/document split and batching that avoids padding waste."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 16):
+    def __init__(self, model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 8):
         self.model_id = model
         self.threads = threads
         self.batch_size = batch_size
@@ -49,12 +49,19 @@ class Embedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         path = resolve_model(self.model_id)
         try:
             import torch
             from sentence_transformers import SentenceTransformer
         except ImportError as e:
             raise QAError(f"sentence-transformers is not installed ({e.name})") from None
+        try:  # "Loading weights" bars are noise in a CLI
+            from transformers.utils import logging as hf_logging
+            hf_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover
+            pass
         if self.threads:
             torch.set_num_threads(self.threads)
         try:
@@ -68,6 +75,55 @@ class Embedder:
         m = self.model
         get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
         return int(get())
+
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                          progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One transformer pass per text gives its vector and a vector per span inside it.
+
+        A text's vector is the mean of its token embeddings (what the model's mean pooling
+        computes); a span's vector is the mean of the tokens that lie inside it, in the
+        context of the whole paragraph. Embedding sentences separately would cost a
+        second pass over the same text. Spans past the model's 256-token window are
+        encoded on their own.
+        """
+        import torch
+        n = len(texts)
+        dim = self.dim
+        par = np.zeros((n, dim), dtype=np.float32)
+        sent = [np.zeros((len(s), dim), dtype=np.float32) for s in spans]
+        if n == 0:
+            return par, sent
+        model = self.model
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        chunk = self.batch_size * 4
+        leftovers: list[tuple[int, int, str]] = []
+        with torch.inference_mode():
+            for i in range(0, n, chunk):
+                idx = order[i:i + chunk]
+                batch = [texts[j] for j in idx]
+                toks = model.encode(batch, batch_size=self.batch_size, output_value="token_embeddings",
+                                    show_progress_bar=False)
+                offs = model.tokenizer(batch, return_offsets_mapping=True, truncation=True,
+                                       max_length=model.max_seq_length)["offset_mapping"]
+                for j, tok, off in zip(idx, toks, offs):
+                    tok = tok.float().cpu().numpy()
+                    par[j] = _unit(tok.mean(0))
+                    off = np.asarray(off[:len(tok)])
+                    starts, ends = off[:, 0], off[:, 1]
+                    real = ends > starts
+                    for k, (a, b) in enumerate(spans[j]):
+                        inside = real & (starts >= a) & (ends <= b)
+                        if inside.any() and ends[real].max() >= b:
+                            sent[j][k] = _unit(tok[inside].mean(0))
+                        else:
+                            leftovers.append((j, k, texts[j][a:b]))
+                if progress:
+                    progress(len(idx))
+        if leftovers:
+            vecs = self.encode_documents([t for _, _, t in leftovers])
+            for (j, k, _), v in zip(leftovers, vecs):
+                sent[j][k] = v
+        return par, sent
 
     def word_similarity(self, word: str, others: Sequence[str]) -> float:
         """Best cosine between `word` and `others` in the model's input word embeddings: a
@@ -126,7 +182,11 @@ class Embedder:
         return out
 
 
-def get_embedder(model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 16) -> Embedder:
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def get_embedder(model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 8) -> Embedder:
     """One Embedder per (model, threads) for the whole process."""
     key = (model, threads)
     with _LOCK:

@@ -68,7 +68,32 @@ def candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
                 s += len(first) + 1
             while e > s and sentence[e - 1] in ".’'-":
                 e -= 1
-            if e > s and not DATE.fullmatch(sentence[s:e]):
-                out.append((s, e))
+            if e <= s or DATE.fullmatch(sentence[s:e]) or _is_adjective(sentence, s, e):
+                continue
+            if kind == "place" and not _LOCATIVE.search(sentence, 0, s):
+                continue
+            out.append((s, e))
         return out
     return []
+
+
+_DEMONYM = re.compile(r"[A-Z][a-z]+(?:an|ean|ian|ese|ish|ic|i)$")
+_CONNECTOR = frozenset("and & of the north south east west northern southern eastern western central".split())
+_LOCATIVE = re.compile(r"\b(?:in|at|from|to|near|into|across|outside|inside|toward|towards|of|for)\s+(?:the\s+)?$", re.I)
+_ORG = re.compile(r"\b(?:Committee|Ministry|Bureau|Council|Department|Agency|Command|Party|Office|Union|"
+                  r"University|Company|Corporation|Inc|Ltd|Association|Organi[sz]ation|Government|Court|"
+                  r"Army|Navy|Times|News|Network|Press|Parliament|Assembly|Senate|Congress)\b")
+
+
+def _is_adjective(sentence: str, s: int, e: int) -> bool:
+    """'Korean' in 'Korean friends', 'Russian and Chinese' in '... delegations': nationality
+    adjectives before a noun are not names."""
+    ws = [w for w in sentence[s:e].split() if w.lower() not in _CONNECTOR]
+    if not ws or not all(_DEMONYM.match(w) for w in ws):
+        return False
+    after = sentence[e:e + 2]
+    return len(after) == 2 and after[0] == " " and after[1].islower()
+
+
+def is_organisation(phrase: str) -> bool:
+    return bool(_ORG.search(phrase))

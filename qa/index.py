@@ -136,6 +136,8 @@ class Index:
                     if stats.rebuilt_reason:
                         notice(f"rebuilding the index: {stats.rebuilt_reason}")
                     data = cls._update(store_dir, parsed, data, config, embedder, stats, progress)
+        if not (stats.embedded_files or stats.removed_files):
+            stats.reused_files = len(parsed.documents)
         stats.seconds = time.perf_counter() - t0
         return cls(root, store_dir, config, data, stats, embedder, parsed.skipped)
 
@@ -149,7 +151,8 @@ class Index:
         if data is None:
             return None
         m = data.manifest
-        want = {"model": config.model, "parser": PARSER_VERSION, "title_in_text": config.title_in_text}
+        want = {"model": config.model, "parser": PARSER_VERSION, "title_in_text": config.title_in_text,
+                "sentence_vectors": config.sentence_vectors}
         for key, value in want.items():
             if m.get(key) != value:
                 stats.rebuilt_reason = f"it was built with {key}={m.get(key)!r}, now {value!r}"
@@ -182,9 +185,15 @@ class Index:
             else:
                 sents = [split_sentences(p.text, p.skip) if p.answerable else [] for p in d.paragraphs]
                 todo.append((d, sents))
-        par_texts = [passage_text(d, p, config.title_in_text) for d, _ in todo for p in d.paragraphs]
-        sent_texts = [p.text[a:b] for d, ss in todo for p, s in zip(d.paragraphs, ss) for a, b in s]
-        total = len(par_texts) + len(sent_texts)
+        par_texts, spans = [], []
+        for d, ss in todo:
+            for p, sents in zip(d.paragraphs, ss):
+                text = passage_text(d, p, config.title_in_text)
+                shift = len(text) - len(p.text)  # the title prefix
+                par_texts.append(text)
+                spans.append([(a + shift, b + shift) for a, b in sents])
+        n_sent = sum(len(s) for s in spans)
+        total = len(par_texts) + (n_sent if config.sentence_vectors == "separate" else 0)
         done = 0
 
         def tick(n):
@@ -196,11 +205,16 @@ class Index:
         dim = None
         if todo:
             dim = embedder.dim
-            new_par = embedder.encode_documents(par_texts, tick)
-            new_sent = embedder.encode_documents(sent_texts, tick)
+            if config.sentence_vectors == "separate":
+                new_par = embedder.encode_documents(par_texts, tick)
+                new_sent = embedder.encode_documents(
+                    [t[a:b] for t, sp in zip(par_texts, spans) for a, b in sp], tick)
+            else:
+                new_par, per_text = embedder.encode_with_spans(par_texts, spans, tick)
+                new_sent = np.concatenate(per_text) if per_text else np.zeros((0, dim), np.float32)
         stats.embedded_files = len(todo)
         stats.embedded_paragraphs = len(par_texts)
-        stats.embedded_sentences = len(sent_texts)
+        stats.embedded_sentences = n_sent
         fresh = {d.doc: (_doc_to_json(d, ss)) for d, ss in todo}
         docs_json, par_parts, sent_parts = [], [], []
         pr = sr = 0
@@ -224,7 +238,7 @@ class Index:
         sentence_vectors = np.concatenate(sent_parts) if sent_parts else np.zeros((0, dim), np.float32)
         manifest = {
             "format": st.FORMAT, "parser": PARSER_VERSION, "model": config.model, "dim": dim,
-            "title_in_text": config.title_in_text,
+            "title_in_text": config.title_in_text, "sentence_vectors": config.sentence_vectors,
             "files": {d.doc: d.sha256 for d in parsed.documents},
             "documents": len(docs_json), "paragraphs": int(vectors.shape[0]),
             "sentences": int(sentence_vectors.shape[0]),

@@ -110,8 +110,13 @@ def load(root: Path) -> StoreData | None:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise StoreError(f"store format {manifest.get('format') if isinstance(manifest, dict) else '?'} "
                          f"is not {FORMAT}")
-    n_par = sum(len(d.get("paragraphs", ())) for d in documents)
-    n_sent = sum(len(p.get("sentences", ())) for d in documents for p in d["paragraphs"])
+    try:
+        n_par = sum(len(d["paragraphs"]) for d in documents)
+        n_sent = sum(len(p["sentences"]) for d in documents for p in d["paragraphs"])
+        for d in documents:
+            _ = d["doc"], d["title"], [(p["text"], p["kind"], p["skip"]) for p in d["paragraphs"]]
+    except (KeyError, TypeError, AttributeError):
+        raise StoreError("documents.json is malformed") from None
     dim = manifest.get("dim")
     if vectors.dtype != np.float32 or vectors.ndim != 2 or vectors.shape != (n_par, dim):
         raise StoreError(f"vectors.npy has shape {vectors.shape}, expected ({n_par}, {dim})")

@@ -247,11 +247,6 @@ def test_damaged_store_raises_store_error(tmp_path, damage):
     assert "\n" not in str(e.value) and str(e.value)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "qa/store.py load(): documents.json is only parsed, never checked; a document without "
-    "'paragraphs' makes the sentence count `for p in d['paragraphs']` raise KeyError "
-    "(and a non-dict entry raises AttributeError) instead of StoreError, so Index.open "
-    "crashes instead of rebuilding"))
 @pytest.mark.parametrize("documents", [[{"doc": "a.txt"}], ["a.txt"]], ids=["no paragraphs", "not objects"])
 def test_structurally_wrong_documents_json_raises_store_error(tmp_path, documents):
     st.save(tmp_path, make_data())

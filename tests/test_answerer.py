@@ -1,0 +1,237 @@
+"""qa.answerer / qa.answer(): verbatim citations, answer quality on the seeds, bad input, history."""
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+
+import qa
+import qa.answerer as answerer_mod
+from conftest import SEEDS_PATH
+from qa.answerer import QA, FollowUp, clean_question, resolve_follow_up
+from qa.errors import QAError
+from qa.metrics import contains_answer
+from qa.types import Answer, Citation, Snippet
+
+pytestmark = pytest.mark.usefixtures("qa_isolated")
+
+FOX = "002_d9e682c2d0300160.txt"
+AFP = "000_2b8aa97b18c902d0.txt"
+
+
+@pytest.fixture(scope="module")
+def seed_answers(seeds_qa, seed_questions):
+    """Every seed question answered once: [(Question, Answer)]."""
+    return [(q, seeds_qa.ask(q.question)) for q in seed_questions]
+
+
+def par_text(index, doc: str, paragraph: int) -> str:
+    row = index.find(doc, paragraph)
+    assert row is not None, (doc, paragraph)
+    return index.paragraphs[row].text
+
+
+# -- citations are exact -----------------------------------------------------------------------------
+
+def test_every_snippet_is_a_verbatim_slice_of_its_paragraph(seeds_qa, seed_answers):
+    idx = seeds_qa.index
+    n_snippets = n_short = n_corr = 0
+    for q, ans in seed_answers:
+        for s in ans.snippets:
+            n_snippets += 1
+            text = par_text(idx, s.doc, s.paragraph)
+            assert 0 <= s.start < s.end <= len(text)
+            assert text[s.start:s.end] == s.text, (q.id, s)
+            assert s.citation == Citation(s.doc, s.paragraph, s.start, s.end, s.title, s.date)
+            if s.short is not None:
+                n_short += 1
+                assert par_text(idx, s.short.doc, s.short.paragraph)[s.short.start:s.short.end]
+                # the short answer sits inside its snippet
+                assert (s.short.doc, s.short.paragraph) == (s.doc, s.paragraph)
+                assert s.start <= s.short.start < s.short.end <= s.end
+            for c in s.corroborated_by:
+                n_corr += 1
+                ctext = par_text(idx, c.doc, c.paragraph)
+                assert 0 <= c.start < c.end <= len(ctext)
+                assert ctext[c.start:c.end].strip(), (q.id, c)
+        if ans.short_answer is not None:
+            sa = ans.short_answer
+            assert par_text(idx, sa.doc, sa.paragraph)[sa.start:sa.end] == ans.text, q.id
+            assert sa == ans.snippets[0].short
+        elif not ans.abstained:
+            assert ans.text == ans.snippets[0].text, q.id
+    assert n_snippets >= len(seed_answers)
+    assert n_short > 0 and n_corr > 0  # the checks above really ran on both kinds
+
+
+def test_snippets_are_well_formed(seeds_qa, seed_answers):
+    idx = seeds_qa.index
+    cfg = seeds_qa.config
+    for q, ans in seed_answers:
+        assert isinstance(ans, Answer) and ans.question == q.question
+        assert 0.0 <= ans.confidence <= 1.0 and math.isfinite(ans.confidence)
+        assert len(ans.snippets) <= cfg.max_snippets
+        scores = [s.score for s in ans.snippets]
+        assert scores == sorted(scores, reverse=True), q.id
+        if ans.abstained:
+            assert ans.text == "" and ans.short_answer is None
+        else:
+            assert ans.text and ans.snippets
+        for s in ans.snippets:
+            assert isinstance(s, Snippet)
+            par = idx.paragraphs[idx.find(s.doc, s.paragraph)]
+            assert par.answerable, (q.id, par.kind)
+            # never quote page chrome inside a paragraph (bylines, photo credits)
+            for a, b in par.skip:
+                assert s.end <= a or s.start >= b, (q.id, s.text, par.text[a:b])
+            assert s.title == idx.doc_of(idx.find(s.doc, s.paragraph)).title
+            docs = [c.doc for c in s.corroborated_by]
+            assert s.doc not in docs and len(set(docs)) == len(docs)
+
+
+def test_gold_answer_in_first_three_snippets_for_80_percent(seed_answers):
+    answerable = [(q, a) for q, a in seed_answers if q.answers]
+    assert len(answerable) >= 40
+    hits = [q.id for q, a in answerable if any(contains_answer(s.text, q.answers) for s in a.snippets[:3])]
+    missed = sorted({q.id for q, _ in answerable} - set(hits))
+    assert len(hits) / len(answerable) >= 0.8, f"hit@3 {len(hits)}/{len(answerable)}; missed {missed}"
+
+
+def test_corroboration_machinery_on_the_shared_quote(seeds_qa):
+    """Both articles quote Shoigu's 'common border' statement: the quote is cited from both."""
+    ans = seeds_qa.ask("Besides a rich history of cooperation, what does Shoigu say Russia shares with "
+                       "North Korea?")
+    corr = [(s, c) for s in ans.snippets for c in s.corroborated_by]
+    assert corr, [(s.doc, s.paragraph) for s in ans.snippets]
+    s, c = corr[0]
+    assert c.doc != s.doc
+    other = par_text(seeds_qa.index, c.doc, c.paragraph)[c.start:c.end]
+    assert "common border" in s.text and "common border" in other
+
+
+def test_important_partner_statement_is_corroborated_by_the_other_document(seeds_qa):
+    ans = seeds_qa.ask("What did Shoigu say about North Korea being an important partner?")
+    found = [(s, c) for s in ans.snippets for c in s.corroborated_by
+             if c.doc != s.doc and "important partner" in s.text]
+    assert found, [(s.doc, s.paragraph, s.text[:50], s.corroborated_by) for s in ans.snippets]
+    s, c = found[0]
+    assert "important partner" in par_text(seeds_qa.index, c.doc, c.paragraph)[c.start:c.end]
+
+
+# -- serialisation -----------------------------------------------------------------------------------
+
+def test_to_dict_is_json_with_documented_keys(seed_answers):
+    for q, ans in seed_answers[:12] + seed_answers[-4:]:
+        d = ans.to_dict()
+        assert {"question", "text", "abstained", "confidence", "snippets", "passages"} <= set(d)
+        back = json.loads(json.dumps(d, allow_nan=False))
+        assert back["question"] == ans.question and back["text"] == ans.text
+        assert back["abstained"] is ans.abstained
+        assert 0.0 <= back["confidence"] <= 1.0
+        assert len(back["snippets"]) == len(ans.snippets)
+        for sd, s in zip(back["snippets"], ans.snippets):
+            assert (sd["text"], sd["doc"], sd["paragraph"], sd["start"], sd["end"]) == \
+                (s.text, s.doc, s.paragraph, s.start, s.end)
+            assert isinstance(sd["corroborated_by"], list)
+        assert [(p["doc"], p["paragraph"]) for p in back["passages"]] == \
+            [(p.doc, p.paragraph) for p in ans.passages]
+
+
+# -- bad input -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t  \n", "\x00\x1b\x07", 123, None])
+def test_empty_or_non_text_question_raises_one_line(seeds_qa, question):
+    with pytest.raises(QAError) as e:
+        seeds_qa.ask(question)
+    msg = str(e.value)
+    assert msg and "\n" not in msg
+
+
+def test_huge_question_raises_one_line(seeds_qa):
+    with pytest.raises(QAError) as e:
+        seeds_qa.ask("Who is Shoigu? " * 7000)  # ~100 KB
+    assert "\n" not in str(e.value) and "long" in str(e.value)
+    with pytest.raises(QAError):
+        qa.answer("x" * 100_000, corpus=SEEDS_PATH, store=seeds_qa.index.store_dir)
+
+
+def test_control_characters_are_cleaned(seeds_qa):
+    assert clean_question("Who\x00 is\x1b[31m the\tminister?\x7f") == "Who is [31m the minister?"
+    for q in ("Who\x00 is the\x1b[31m Russian defence minister?",
+              "\x1b]0;pwned\x07Where did Shoigu meet Kang\x00 Sun Nam?"):
+        ans = seeds_qa.ask(q)
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", ans.question)
+        assert isinstance(ans.abstained, bool) and 0.0 <= ans.confidence <= 1.0
+        json.dumps(ans.to_dict())
+
+
+@pytest.mark.parametrize("top_k", [0, -1])
+def test_top_k_below_one_raises(seeds_qa, top_k):
+    with pytest.raises(QAError):
+        seeds_qa.ask("Who will lead the Chinese delegation?", top_k=top_k)
+
+
+def test_top_k_one_reads_one_paragraph(seeds_qa):
+    ans = seeds_qa.ask("Who will lead the Chinese delegation?", top_k=1)
+    assert {(s.doc, s.paragraph) for s in ans.snippets} <= {(ans.passages[0].doc, ans.passages[0].paragraph)}
+
+
+# -- history -------------------------------------------------------------------------------------------
+
+FOLLOW_UP_ANSWER = re.compile(r"Kang|defen[cs]e minister", re.I)
+Q_MEET, Q_JOB = "Who did Shoigu meet in Pyongyang?", "What is his job?"
+
+
+def test_follow_up_query_carries_the_previous_turn():
+    prev = Answer(Q_MEET, "Kang Sun-nam", False, 0.9,
+                  [Snippet("Shoigu met Kang Sun-nam.", FOX, 4, 0, 24, 1.0)], [],
+                  Citation(FOX, 4, 11, 23))
+    fu = resolve_follow_up(Q_JOB, [prev])
+    assert fu.answer_query == "What is Kang Sun-nam's job?"          # possessive pronoun resolved
+    assert fu.search_query == f"What is Kang Sun-nam's job? {Q_MEET}"
+    assert resolve_follow_up("Where did he say that?", [prev]).answer_query == "Where did Kang Sun-nam say that?"
+    # a self-contained question is left alone
+    alone = "Who will lead the Chinese delegation?"
+    assert resolve_follow_up(alone, [prev]) == FollowUp(alone, alone)
+    assert resolve_follow_up(Q_JOB, None) == FollowUp(Q_JOB, Q_JOB) == resolve_follow_up(Q_JOB, [])
+    # an abstention names nothing: its question only widens the search
+    abstained = Answer(Q_MEET, "", True, 0.1)
+    assert resolve_follow_up(Q_JOB, [abstained]) == FollowUp(Q_JOB, f"{Q_JOB} {Q_MEET}")
+    # dict history (as the chat keeps it) works too
+    assert "Kang" in resolve_follow_up(Q_JOB, [{"question": "Who?", "answer": "Kang Sun-nam"}]).answer_query
+
+
+def test_follow_up_with_history_answers_about_kang(seeds_qa):
+    first = seeds_qa.ask(Q_MEET)
+    second = seeds_qa.ask(Q_JOB, history=[first])
+    assert second.question == Q_JOB
+    assert not first.abstained and "Kang" in first.text + " " + first.snippets[0].text, \
+        f"first answer {first.text!r} from {first.snippets[0].text!r}"
+    assert not second.abstained, f"abstained (confidence {second.confidence:.3f}); quotes: " \
+        f"{[s.text[:60] for s in second.snippets]}"
+    assert FOLLOW_UP_ANSWER.search(second.text + " " + second.snippets[0].text)
+
+
+# -- qa.answer() keeps one index open --------------------------------------------------------------------
+
+def test_module_answer_keeps_the_index_open(seeds_store_dir, monkeypatch):
+    monkeypatch.setattr(answerer_mod, "_OPEN", {})
+    a1 = qa.answer("Who will lead the Chinese delegation?", corpus=SEEDS_PATH, store=seeds_store_dir)
+    assert len(answerer_mod._OPEN) == 1
+    (key, opened), = answerer_mod._OPEN.items()
+    assert isinstance(opened, QA)
+    assert key == (str(SEEDS_PATH.resolve()), str(seeds_store_dir.resolve()))
+    # same corpus and store, spelled differently: the same open QA is used
+    a2 = qa.answer("Which ministry released footage of the meeting?", corpus=SEEDS_PATH / ".." / "seeds",
+                   store=str(seeds_store_dir) + "/")
+    assert len(answerer_mod._OPEN) == 1 and answerer_mod._OPEN[key] is opened
+    assert opened.index.stats.embedded_files == 0  # opened from the existing store, not rebuilt
+    assert any(contains_answer(s.text, ["Li Hongzhong"]) for s in a1.snippets)
+    assert isinstance(a2, Answer) and a2.snippets
+    with pytest.raises(QAError):
+        qa.answer("Who?", corpus=SEEDS_PATH, store=seeds_store_dir, top_k=0)
+    with pytest.raises(QAError):
+        qa.answer("  ", corpus=SEEDS_PATH, store=seeds_store_dir)
+    assert len(answerer_mod._OPEN) == 1

@@ -1,0 +1,382 @@
+"""qa.index: incremental indexing, interrupted updates, and the indexer lock."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import PYTHON, SMALL_CORPUS, quiet, subprocess_env
+from qa import store as st
+from qa.config import Config
+from qa.embed import Embedder
+from qa.index import Index
+
+pytestmark = pytest.mark.usefixtures("qa_isolated", "embedder")
+
+
+def rows_by_doc(data: st.StoreData) -> dict[str, tuple[bytes, bytes]]:
+    """Each document's paragraph and sentence vectors, as raw bytes."""
+    out, pr, sr = {}, 0, 0
+    for d in data.documents:
+        n_p = len(d["paragraphs"])
+        n_s = sum(len(p["sentences"]) for p in d["paragraphs"])
+        out[d["doc"]] = (np.asarray(data.vectors[pr:pr + n_p]).tobytes(),
+                         np.asarray(data.sentence_vectors[sr:sr + n_s]).tobytes())
+        pr += n_p
+        sr += n_s
+    assert pr == data.vectors.shape[0] and sr == data.sentence_vectors.shape[0]
+    return out
+
+
+def encoder_names() -> list[str]:
+    """The Embedder methods that turn corpus text into vectors (indexing uses one of them)."""
+    return [n for n in ("encode_documents", "encode_with_spans") if hasattr(Embedder, n)]
+
+
+def patch_encoders(monkeypatch, make):
+    """Replace every document encoder with make(original)."""
+    for name in encoder_names():
+        monkeypatch.setattr(Embedder, name, make(getattr(Embedder, name)))
+
+
+def forbid_embedding(monkeypatch):
+    """Make any use of the model fail loudly."""
+    def boom(*a, **k):
+        raise AssertionError("the model was used although nothing changed")
+    patch_encoders(monkeypatch, lambda real: boom)
+    monkeypatch.setattr(Embedder, "encode_query", boom)
+    monkeypatch.setattr(Embedder, "dim", property(boom))
+
+
+def open_in_thread(*args, timeout=120, **kw):
+    """Index.open with a time limit, so a lock that is never released fails instead of hanging."""
+    box = {}
+
+    def run():
+        try:
+            box["idx"] = Index.open(*args, **kw)
+        except BaseException as e:  # noqa: BLE001
+            box["err"] = e
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), "Index.open hung (lock left held?)"
+    if "err" in box:
+        raise box["err"]
+    return box["idx"]
+
+
+@pytest.fixture
+def built(tmp_path, small_corpus):
+    """The small corpus indexed once: (corpus, store, index)."""
+    store = tmp_path / "store"
+    idx = Index.open(small_corpus, store, Config(), notice=quiet)
+    assert idx.stats.embedded_files == 3
+    assert idx.stats.reused_files == 0 and idx.stats.removed_files == 0
+    return small_corpus, store, idx
+
+
+def test_first_build_counts(built):
+    corpus, store, idx = built
+    assert [d.doc for d in idx.documents] == ["alpha.txt", "beta.txt", "gamma.txt"]
+    n_par = sum(len(d.paragraphs) for d in idx.documents)
+    assert idx.stats.embedded_paragraphs == n_par == len(idx.paragraphs) == 9
+    assert idx.stats.embedded_sentences == len(idx.sentence_spans) > n_par
+    # sentence spans index their paragraph's text
+    for pi, a, b in idx.sentence_spans:
+        text = idx.paragraphs[pi].text
+        assert 0 <= a < b <= len(text) and text[a:b].strip() == text[a:b]
+
+
+def test_reopen_unchanged_embeds_nothing_and_needs_no_model(built, monkeypatch):
+    corpus, store, idx = built
+    before = rows_by_doc(st.load(store))
+    gen_before = (store / "CURRENT").read_text()
+    forbid_embedding(monkeypatch)
+    again = Index.open(corpus, store, Config(), notice=quiet)
+    s = again.stats
+    assert (s.embedded_files, s.embedded_paragraphs, s.embedded_sentences) == (0, 0, 0)
+    assert s.removed_files == 0 and s.rebuilt_reason is None
+    assert (store / "CURRENT").read_text() == gen_before  # nothing rewritten
+    assert rows_by_doc(st.load(store)) == before
+    assert len(again.paragraphs) == len(idx.paragraphs)
+
+
+def test_reopen_unchanged_counts_reused_files(built):
+    corpus, store, idx = built
+    again = Index.open(corpus, store, Config(), notice=quiet)
+    assert again.stats.embedded_files == 0
+    assert again.stats.reused_files == 3
+
+
+def test_modified_file_is_the_only_one_embedded(built):
+    corpus, store, idx = built
+    before = rows_by_doc(st.load(store))
+    (corpus / "beta.txt").write_text(SMALL_CORPUS["beta.txt"] + "\nPrices fell by a third at the market.\n\n"
+                                     "Exports to the north doubled.\n", encoding="utf-8")
+    new = Index.open(corpus, store, Config(), notice=quiet)
+    beta = next(d for d in new.documents if d.doc == "beta.txt")
+    assert new.stats.embedded_files == 1
+    assert new.stats.reused_files == 2 and new.stats.removed_files == 0
+    assert new.stats.embedded_paragraphs == len(beta.paragraphs) == 4
+    after = rows_by_doc(st.load(store))
+    assert after["alpha.txt"] == before["alpha.txt"]
+    assert after["gamma.txt"] == before["gamma.txt"]
+    assert after["beta.txt"] != before["beta.txt"]
+    assert any("Exports to the north" in p.text for p in new.paragraphs)
+    # the new paragraph is searchable through the open index
+    row = new.find("beta.txt", 3)
+    assert row is not None and new.paragraphs[row].text == "Exports to the north doubled."
+    assert st.load(store).manifest["files"]["beta.txt"] == beta.sha256
+
+
+def test_deleted_file_is_removed(built):
+    corpus, store, idx = built
+    before = rows_by_doc(st.load(store))
+    (corpus / "gamma.txt").unlink()
+    new = Index.open(corpus, store, Config(), notice=quiet)
+    assert new.stats.removed_files == 1
+    assert new.stats.embedded_files == 0 and new.stats.reused_files == 2
+    assert all(p.doc != "gamma.txt" for p in new.paragraphs)
+    assert not any("comet" in p.text for p in new.paragraphs)
+    data = st.load(store)
+    assert "gamma.txt" not in data.manifest["files"]
+    assert all(d["doc"] != "gamma.txt" for d in data.documents)
+    after = rows_by_doc(data)
+    assert after == {k: before[k] for k in ("alpha.txt", "beta.txt")}
+    assert data.vectors.shape[0] == len(new.paragraphs) == 5
+
+
+def test_added_file_is_the_only_one_embedded(built):
+    corpus, store, idx = built
+    before = rows_by_doc(st.load(store))
+    (corpus / "delta.txt").write_text("title Ferry strike ends\n\nThe ferry crews ended their strike on "
+                                      "Sunday.\n\nServices resume at dawn.\n", encoding="utf-8")
+    new = Index.open(corpus, store, Config(), notice=quiet)
+    assert new.stats.embedded_files == 1 and new.stats.reused_files == 3
+    assert new.stats.embedded_paragraphs == 2
+    after = rows_by_doc(st.load(store))
+    for doc in ("alpha.txt", "beta.txt", "gamma.txt"):
+        assert after[doc] == before[doc]
+    assert [d.doc for d in new.documents] == ["alpha.txt", "beta.txt", "delta.txt", "gamma.txt"]
+
+
+def test_incremental_vectors_match_a_fresh_build(built, tmp_path):
+    """Reused rows land in the right place: an updated store equals one built from scratch."""
+    corpus, store, idx = built
+    (corpus / "alpha.txt").write_text(SMALL_CORPUS["alpha.txt"].replace("Tuesday", "Thursday"),
+                                      encoding="utf-8")
+    (corpus / "beta.txt").unlink()
+    updated = Index.open(corpus, store, Config(), notice=quiet)
+    fresh = Index.open(corpus, tmp_path / "fresh", Config(), notice=quiet)
+    assert [p.text for p in updated.paragraphs] == [p.text for p in fresh.paragraphs]
+    np.testing.assert_allclose(np.asarray(updated.vectors.vectors), np.asarray(fresh.vectors.vectors),
+                               atol=1e-4)
+    np.testing.assert_allclose(updated.sentence_vectors, fresh.sentence_vectors, atol=1e-4)
+    assert np.array_equal(updated.sentence_spans, fresh.sentence_spans)
+
+
+# -- interruption ---------------------------------------------------------------------------------
+
+def _assert_previous_generation_intact(store: Path, gen_name: str, rows: dict, files: dict):
+    assert (store / "CURRENT").read_text().strip() == gen_name
+    data = st.load(store)
+    assert data.manifest["files"] == files
+    assert rows_by_doc(data) == rows
+    assert not [p.name for p in store.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_interrupt_while_embedding_leaves_old_store(built, monkeypatch):
+    corpus, store, idx = built
+    gen = (store / "CURRENT").read_text().strip()
+    rows, files = rows_by_doc(st.load(store)), dict(st.load(store).manifest["files"])
+    (corpus / "alpha.txt").write_text(SMALL_CORPUS["alpha.txt"] + "\nA late paragraph.\n", encoding="utf-8")
+
+    calls = []
+
+    def interrupted(real):
+        def run(self, *a, **k):
+            calls.append(1)
+            raise KeyboardInterrupt
+        return run
+    patch_encoders(monkeypatch, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Index.open(corpus, store, Config(), notice=quiet)
+    assert calls, "the update never reached the embedder"
+    _assert_previous_generation_intact(store, gen, rows, files)
+    monkeypatch.undo()
+    new = open_in_thread(corpus, store, Config(), notice=quiet)
+    assert new.stats.embedded_files == 1 and new.stats.reused_files == 2
+    assert any(p.text == "A late paragraph." for p in new.paragraphs)
+
+
+def test_interrupt_while_writing_leaves_old_store(built, monkeypatch):
+    corpus, store, idx = built
+    gen = (store / "CURRENT").read_text().strip()
+    rows, files = rows_by_doc(st.load(store)), dict(st.load(store).manifest["files"])
+    (corpus / "gamma.txt").write_text(SMALL_CORPUS["gamma.txt"].replace("March", "April"), encoding="utf-8")
+    real = st._write_json
+    seen = []
+
+    def write_json(path, obj):
+        seen.append(Path(path).name)
+        if Path(path).name == "manifest.json":  # the vectors and documents are already on disk
+            assert (Path(path).parent / "vectors.npy").exists()
+            raise KeyboardInterrupt
+        real(path, obj)
+    monkeypatch.setattr(st, "_write_json", write_json)
+    with pytest.raises(KeyboardInterrupt):
+        Index.open(corpus, store, Config(), notice=quiet)
+    assert "manifest.json" in seen
+    _assert_previous_generation_intact(store, gen, rows, files)
+    assert [p.name for p in store.iterdir() if p.name.startswith("g-")] == [gen]
+    monkeypatch.undo()
+    new = open_in_thread(corpus, store, Config(), notice=quiet)
+    assert new.stats.embedded_files == 1
+    assert any("April" in p.text for p in new.paragraphs)
+    assert [p.name for p in store.iterdir() if p.name.startswith("g-")] != [gen]
+
+
+_KILLED_CHILD = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    from qa import store as st
+    from qa.embed import Embedder
+    from qa.index import Index
+
+    # No model in the child: random unit vectors of the real dimension.
+    rng = np.random.default_rng(0)
+    def unit(n):
+        v = rng.standard_normal((n, 384)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+    def fake_encode(self, texts, progress=None):
+        return unit(len(texts))
+    def fake_with_spans(self, texts, spans, progress=None):
+        return unit(len(texts)), [unit(len(s)) for s in spans]
+    Embedder.encode_documents = fake_encode
+    Embedder.encode_with_spans = fake_with_spans
+    Embedder.dim = property(lambda self: 384)
+
+    real = st._write_json
+    def slow_write(path, obj):
+        if path.name == "manifest.json":
+            print("WRITING", path.parent.name, flush=True)
+            time.sleep(120)
+        real(path, obj)
+    st._write_json = slow_write
+    Index.open(sys.argv[1], sys.argv[2], notice=lambda m: None)
+    print("FINISHED", flush=True)
+""")
+
+
+def test_sigkill_mid_write_leaves_old_store(built, tmp_path):
+    corpus, store, idx = built
+    gen = (store / "CURRENT").read_text().strip()
+    rows, files = rows_by_doc(st.load(store)), dict(st.load(store).manifest["files"])
+    (corpus / "beta.txt").write_text(SMALL_CORPUS["beta.txt"] + "\nA new closing paragraph.\n", encoding="utf-8")
+    proc = subprocess.Popen([PYTHON, "-c", _KILLED_CHILD, str(corpus), str(store)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=subprocess_env(tmp_path))
+    watchdog = threading.Timer(90, proc.kill)  # never hang the suite on a stuck child
+    watchdog.start()
+    try:
+        line = proc.stdout.readline()  # blocks until the child is mid-write (or dies)
+        assert line.startswith("WRITING .tmp-g-"), (line, proc.stderr.read() if proc.poll() is not None else "")
+        tmp_dirs = [p.name for p in store.iterdir() if p.name.startswith(".tmp-")]
+        assert tmp_dirs, "the child should be in the middle of writing a temp generation"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    # the half-written generation is never what CURRENT points at
+    assert (store / "CURRENT").read_text().strip() == gen
+    data = st.load(store)
+    assert data.manifest["files"] == files and rows_by_doc(data) == rows
+    # the kernel released the dead child's lock: the next open completes and cleans up
+    new = open_in_thread(corpus, store, Config(), notice=quiet)
+    assert new.stats.embedded_files == 1 and new.stats.reused_files == 2
+    assert not [p.name for p in store.iterdir() if p.name.startswith(".tmp-")]
+    assert len([p for p in store.iterdir() if p.name.startswith("g-")]) == 1
+
+
+# -- lock -----------------------------------------------------------------------------------------
+
+def test_second_indexer_waits_and_reuses_the_first_ones_work(tmp_path, small_corpus, monkeypatch):
+    store = tmp_path / "store"
+    first_embedding = threading.Event()
+    second_waiting = threading.Event()
+
+    def slow(real):
+        def run(self, *a, **k):
+            first_embedding.set()
+            second_waiting.wait(30)  # hold the lock until the other indexer is known to wait
+            return real(self, *a, **k)
+        return run
+    patch_encoders(monkeypatch, slow)
+
+    results, errors = {}, []
+    notices_b: list[str] = []
+
+    def run(name, notice):
+        try:
+            results[name] = Index.open(small_corpus, store, Config(), notice=notice)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    def notice_b(msg):
+        notices_b.append(msg)
+        if "waiting" in msg:
+            second_waiting.set()
+
+    a = threading.Thread(target=run, args=("a", quiet), daemon=True)
+    a.start()
+    assert first_embedding.wait(60)
+    b = threading.Thread(target=run, args=("b", notice_b), daemon=True)
+    b.start()
+    a.join(120)
+    b.join(120)
+    assert not a.is_alive() and not b.is_alive()
+    assert not errors, errors
+    assert second_waiting.is_set(), f"the second indexer did not wait: {notices_b}"
+    assert [m for m in notices_b if "waiting" in m][0].count("\n") == 0
+    assert results["a"].stats.embedded_files == 3
+    assert results["b"].stats.embedded_files == 0  # it found the first one's generation
+    assert results["b"].manifest == results["a"].manifest
+    assert [p.text for p in results["b"].paragraphs] == [p.text for p in results["a"].paragraphs]
+    assert len([p for p in store.iterdir() if p.name.startswith("g-")]) == 1
+
+
+def test_open_waits_for_a_held_lock(tmp_path, small_corpus):
+    store = tmp_path / "store"
+    waiting = threading.Event()
+    done = {}
+
+    def notice(msg):
+        if "waiting" in msg:
+            waiting.set()
+
+    def run():
+        done["idx"] = Index.open(small_corpus, store, Config(), notice=notice)
+
+    with st.locked(store):
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        assert waiting.wait(30), "Index.open did not report that it waits for the lock"
+        time.sleep(0.2)
+        assert t.is_alive() and "idx" not in done
+        assert not st.exists(store)  # nothing written while the lock is held
+    t.join(120)
+    assert not t.is_alive()
+    assert done["idx"].stats.embedded_files == 3
+    assert st.load(store).manifest["files"].keys() == {"alpha.txt", "beta.txt", "gamma.txt"}
