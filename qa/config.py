@@ -65,14 +65,14 @@ class Config:
     # confidence = sigmoid(bias + sum(coef * feature)) = P(the first snippet holds the answer);
     # fitted on half of SQuAD v2.0's articles by `python bench/fit_confidence.py`
     confidence_coef: dict = field(default_factory=lambda: {
-        "bias": -1.583, "cos": 3.657, "overlap": 1.124, "type_fit": 0.605, "margin": 0.593,
-        "passage_cover": -2.653, "missing_max": -0.173, "has_type": -0.489, "cue": -0.343,
-        "neg_mismatch": -2.874, "num_missing": -2.467, "cap_missing": -0.874, "sent_missing": -1.376,
-        "sbigram": 0.479})
+        "bias": -0.816, "cos": 3.671, "overlap": 1.071, "type_fit": 0.516, "margin": 0.641,
+        "passage_cover": -3.282, "missing_max": -0.364, "has_type": -0.338, "unseen": -0.418, "cue": -0.099,
+        "neg_mismatch": -3.12, "num_missing": -2.138, "cap_missing": -0.65, "sent_missing": -1.48,
+        "sbigram": 0.725})
     # a question whose focus word the corpus never uses (and no passage word resembles)
     focus_similarity: float = 0.4
     focus_absent_factor: float = 0.3
-    abstain_below: float = 0.26  # answers 85% of the fitting half's answerable questions
+    abstain_below: float = 0.265  # answers 85% of the fitting half's answerable questions
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":
@@ -81,6 +81,7 @@ class Config:
             "model": os.environ.get("QA_MODEL"),
             "threads": os.environ.get("QA_THREADS"),
             "batch_size": os.environ.get("QA_BATCH_SIZE"),
+            "abstain_below": os.environ.get("QA_ABSTAIN_BELOW"),
         }
         kw = {}
         for k, v in env.items():
