@@ -39,7 +39,6 @@ _WHO = re.compile(r"\s*(who|whom)\b", re.I)
 _GENERIC = frozenset("""name names kind type sort year years day days date week weekday month time
 city country place town state region person people thing things many much long far number
 job jobs role position title occupation profession""".split())
-_PRONOUNS = frozenset("he she him his her hers they them their theirs it its there that this".split())
 
 
 def clean_question(question: str) -> str:
@@ -317,7 +316,7 @@ class Answerer:
 class BaselineAnswerer(Answerer):
     """The plain baseline for comparison: best sentence by cosine in the top paragraph, never abstains."""
 
-    def answer(self, question, passages, qvec, original=None):
+    def answer(self, question, passages, qvec, original=None, more=()):
         idx = self.index
         for p in passages[:1]:
             first, last = idx.par_sentences[p.index]

@@ -5,6 +5,7 @@ import json
 import math
 import re
 
+import numpy as np
 import pytest
 
 import qa
@@ -235,3 +236,20 @@ def test_module_answer_keeps_the_index_open(seeds_store_dir, monkeypatch):
     with pytest.raises(QAError):
         qa.answer("  ", corpus=SEEDS_PATH, store=seeds_store_dir)
     assert len(answerer_mod._OPEN) == 1
+
+
+# -- the baseline the bench compares against ---------------------------------------------------------
+
+def test_baseline_quotes_the_best_cosine_sentence_of_the_top_paragraph(seeds_store_dir):
+    from qa.config import Config
+    base = QA(SEEDS_PATH, store=seeds_store_dir, config=Config(), answerer="baseline", notice=lambda m: None)
+    ans = base.ask("Who will lead the Chinese delegation?")
+    top = ans.passages[0]
+    assert len(ans.snippets) == 1 and not ans.abstained
+    s = ans.snippets[0]
+    assert (s.doc, s.paragraph) == (top.doc, top.paragraph)
+    idx = base.index
+    first, last = idx.par_sentences[top.index]
+    qvec = idx.embedder.encode_query(ans.question)
+    best = first + int(np.argmax(idx.sentence_vectors[first:last] @ qvec))
+    assert (s.start, s.end) == tuple(int(x) for x in idx.sentence_spans[best][1:])
