@@ -77,6 +77,11 @@ def main() -> int:
         ans = p[m] >= t
         print(f"{name:10} {m.sum():9d} {ans[~imp[m]].mean():19.3f} {(~ans)[imp[m]].mean():19.3f} "
               f"{y[m][ans].mean():17.3f}")
+    print("\nthreshold trade-off on all questions (QA_ABSTAIN_BELOW)")
+    for thr in (0.2, round(t, 3), 0.3, 0.35, 0.4, 0.45):
+        ans = p >= thr
+        print(f"  {thr:5.3f}: answers {ans[~imp].mean():.3f} of answerable, abstains on {(~ans)[imp].mean():.3f} "
+              f"of unanswerable")
     print("\ncalibration on the held-out half (confidence bin: share right)")
     for lo in np.arange(0, 1, 0.2):
         m = ~half & (p >= lo) & (p < lo + 0.2)

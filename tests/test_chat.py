@@ -20,7 +20,6 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 import qa.chat as chat_mod
-from qa.answerer import QA
 from qa.chat import Chat, CommandCompleter, run_chat, run_piped
 from qa.config import SEEDS_DIR
 from qa.errors import QAError
@@ -32,19 +31,14 @@ CTRL_C, CTRL_D = "\x03", "\x04"
 
 
 @pytest.fixture(scope="module")
-def seeds_store(tmp_path_factory):
-    """The seeds indexed into a temp store (and the model loaded) once for the module."""
-    store = tmp_path_factory.mktemp("store")
-    QA(SEEDS_DIR, store, notice=lambda m: None)
-    return store
+def seeds_store(seeds_store_dir):
+    """The session's temp index of the seeds (conftest)."""
+    return seeds_store_dir
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
-    """History and caches in tmp; no colour; an editor that cannot hang a test."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("NO_COLOR", "1")
+def isolated_env(qa_isolated, monkeypatch):
+    """conftest's isolation (caches and history in tmp, no colour), and an editor that cannot hang a test."""
     monkeypatch.setenv("EDITOR", "true")
     monkeypatch.setenv("VISUAL", "true")
 
