@@ -122,7 +122,7 @@ def test_question_follow_up_and_commands(seeds_store, capsys, tmp_path):
     doc = json.JSONDecoder().raw_decode(out[out.index('{\n  "question"'):])[0]
     assert doc["question"] == Q1 and doc["snippets"] and len(doc["passages"]) <= 3
     assert "unknown command :bogus" in out
-    history = (tmp_path / "state" / "qa" / "chat_history").read_text()
+    history = (tmp_path / "xdg-state" / "qa" / "chat_history").read_text()
     assert Q1 in history and ":json" in history
 
 
@@ -167,7 +167,7 @@ def test_corpus_switch_and_reindex(seeds_store, tmp_path):
     chat.run_line("Where does the Zorblat festival take place?")
     answer, index = chat.last
     assert index.name == "corpus" and "Quenton" in answer.snippets[0].text
-    assert (tmp_path / "cache" / "qa" / "stores").is_dir()
+    assert (tmp_path / "xdg-cache" / "qa" / "stores").is_dir()
     chat.run_line(":reindex")
     chat.run_line("When is the Zorblat festival?")
     assert "March" in chat.last[0].snippets[0].text
@@ -308,7 +308,7 @@ def test_history_falls_back_to_memory(monkeypatch, tmp_path):
 def test_history_skips_pastes(monkeypatch, tmp_path):
     use_fake(monkeypatch)
     drive("short one\r" + "y" * 5000 + "\r" + CTRL_D)
-    text = (tmp_path / "state" / "qa" / "chat_history").read_text()
+    text = (tmp_path / "xdg-state" / "qa" / "chat_history").read_text()
     assert "short one" in text and "y" * 5000 not in text
 
 
