@@ -86,6 +86,7 @@ class Answerer:
         self.index = index
         self.config = config or index.config
         self._term_cache: dict[int, frozenset[str]] = {}
+        self._par_cache: dict[int, frozenset[str]] = {}
 
     # -- features ------------------------------------------------------------------------------
     def _sent_terms(self, row: int) -> frozenset[str]:
@@ -206,12 +207,13 @@ class Answerer:
             "sbigram": sum(1 for b in q_bigrams if b in s_bigrams) / len(q_bigrams) if q_bigrams else 0.5,
         }
 
-    def _par_terms(self, pi: int) -> set[str]:
-        first, last = self.index.par_sentences[pi]
-        st = set(self._title_terms(pi))
-        for r in range(first, last):
-            st |= self._sent_terms(r)
-        return st
+    def _par_terms(self, pi: int) -> frozenset[str]:
+        """Terms of a paragraph's answerable sentences and its title (cached like sentences')."""
+        t = self._par_cache.get(pi)
+        if t is None:
+            first, last = self.index.par_sentences[pi]
+            t = self._par_cache[pi] = self._title_terms(pi).union(*(self._sent_terms(r) for r in range(first, last)))
+        return t
 
     def _cover(self, pi: int, weights: dict[str, float], total: float) -> float:
         st = self._par_terms(pi)
