@@ -176,7 +176,7 @@ class Answerer:
             **self._mismatch(original, question, best),
         }
         confidence = self._confidence(feats)
-        if self._focus_absent(original, best.pi):
+        if self._focus_absent(original, best.pi) or _not_english(original):
             confidence *= self.config.focus_absent_factor
         snippets = self._snippets(cands, qtype, set(weights), original, more)
         short = snippets[0].short if snippets else None
@@ -330,6 +330,13 @@ class BaselineAnswerer(Answerer):
                 snip = Snippet(p.text[a:b], p.doc, p.paragraph, a, b, float(cos.max()), doc.title, doc.date)
                 return [snip], None, 1.0, {}
         return [], None, 0.0, {}
+
+
+def _not_english(question: str) -> bool:
+    """Three words or more and not one English function word: another language, which an English
+    corpus can only match by its names ("¿Con quién se reunió Shoigu?")."""
+    ws = words(question)
+    return len(ws) >= 3 and not any(w in STOPWORDS or w in QUESTION_WORDS for w in ws)
 
 
 def _jaccard(a: frozenset, b: frozenset) -> float:

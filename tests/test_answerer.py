@@ -253,3 +253,10 @@ def test_baseline_quotes_the_best_cosine_sentence_of_the_top_paragraph(seeds_sto
     qvec = idx.embedder.encode_query(ans.question)
     best = first + int(np.argmax(idx.sentence_vectors[first:last] @ qvec))
     assert (s.start, s.end) == tuple(int(x) for x in idx.sentence_spans[best][1:])
+
+
+@pytest.mark.parametrize("question", ["¿Con quién se reunió Shoigu en Pyongyang?",
+                                      "Wen hat Schoigu in Pjöngjang getroffen?"])
+def test_question_in_another_language_abstains(seeds_qa, question):
+    ans = seeds_qa.ask(question)
+    assert ans.abstained and ans.text == ""
