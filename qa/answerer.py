@@ -173,6 +173,9 @@ class Answerer:
             "missing_max": self._missing_max(best.pi, weights),
             "has_type": 1.0 if qtype else 0.0,
             "unseen": sum(w for t, w in weights.items() if t not in self.index.bm25.idf) / total,
+            "p_dense": passages[0].dense,
+            "p_bm25": passages[0].bm25 / total,
+            "p_margin": passages[0].score - (passages[1].score if len(passages) > 1 else 0.0),
             **self._mismatch(original, question, best),
         }
         confidence = self._confidence(feats)

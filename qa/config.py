@@ -65,14 +65,14 @@ class Config:
     # confidence = sigmoid(bias + sum(coef * feature)) = P(the first snippet holds the answer);
     # fitted on half of SQuAD v2.0's articles by `python bench/fit_confidence.py`
     confidence_coef: dict = field(default_factory=lambda: {
-        "bias": -0.816, "cos": 3.671, "overlap": 1.071, "type_fit": 0.516, "margin": 0.641,
-        "passage_cover": -3.282, "missing_max": -0.364, "has_type": -0.338, "unseen": -0.418, "cue": -0.099,
-        "neg_mismatch": -3.12, "num_missing": -2.138, "cap_missing": -0.65, "sent_missing": -1.48,
-        "sbigram": 0.725})
+        "bias": -0.647, "cos": 5.378, "overlap": 1.254, "type_fit": 0.578, "margin": 0.434,
+        "passage_cover": -2.773, "missing_max": -0.417, "has_type": -0.378, "unseen": -0.468,
+        "p_dense": -1.345, "p_bm25": -1.723, "p_margin": 0.27, "cue": -0.197, "neg_mismatch": -3.167,
+        "num_missing": -2.16, "cap_missing": -0.664, "sent_missing": -1.743, "sbigram": 0.678})
     # a question whose focus word the corpus never uses (and no passage word resembles)
     focus_similarity: float = 0.4
     focus_absent_factor: float = 0.3
-    abstain_below: float = 0.265  # answers 85% of the fitting half's answerable questions
+    abstain_below: float = 0.274  # answers 85% of the fitting half's answerable questions
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":
