@@ -52,6 +52,18 @@ def _doc_from_json(j: dict) -> tuple[Document, list[list[tuple[int, int]]]]:
     return doc, [[tuple(s) for s in p["sentences"]] for p in j["paragraphs"]]
 
 
+def _rows_by_doc(documents: list[dict], vectors: np.ndarray, sentence_vectors: np.ndarray
+                 ) -> dict[str, tuple[dict, np.ndarray, np.ndarray]]:
+    """Each document's JSON with its slices of the flat paragraph and sentence arrays."""
+    out, pr, sr = {}, 0, 0
+    for j in documents:
+        n_p = len(j["paragraphs"])
+        n_s = sum(len(p["sentences"]) for p in j["paragraphs"])
+        out[j["doc"]] = (j, vectors[pr:pr + n_p], sentence_vectors[sr:sr + n_s])
+        pr, sr = pr + n_p, sr + n_s
+    return out
+
+
 def passage_text(doc: Document, p: Paragraph, with_title: bool) -> str:
     """What gets embedded and BM25-indexed for a paragraph: the title gives it context."""
     return f"{doc.title}\n{p.text}" if with_title and doc.title else p.text
@@ -166,15 +178,7 @@ class Index:
     @staticmethod
     def _update(store_dir: Path, parsed: Corpus, old: st.StoreData | None, config: Config,
                 embedder: Embedder, stats: IndexStats, progress) -> st.StoreData:
-        old_rows: dict[str, tuple[dict, np.ndarray, np.ndarray]] = {}
-        if old is not None:
-            pr = sr = 0
-            for j in old.documents:
-                n_p = len(j["paragraphs"])
-                n_s = sum(len(p["sentences"]) for p in j["paragraphs"])
-                old_rows[j["doc"]] = (j, old.vectors[pr:pr + n_p], old.sentence_vectors[sr:sr + n_s])
-                pr += n_p
-                sr += n_s
+        old_rows = _rows_by_doc(old.documents, old.vectors, old.sentence_vectors) if old is not None else {}
         current = {d.doc for d in parsed.documents}
         stats.removed_files = sum(1 for k in old_rows if k not in current)
         todo: list[tuple[Document, list[list[tuple[int, int]]]]] = []
@@ -202,9 +206,9 @@ class Index:
             if progress:
                 progress(done, total)
 
-        dim = None
+        dim = int(old.manifest["dim"]) if old is not None and not todo else embedder.dim
+        new_par = new_sent = np.zeros((0, dim), np.float32)
         if todo:
-            dim = embedder.dim
             if config.sentence_vectors == "separate":
                 new_par = embedder.encode_documents(par_texts, tick)
                 new_sent = embedder.encode_documents(
@@ -215,25 +219,13 @@ class Index:
         stats.embedded_files = len(todo)
         stats.embedded_paragraphs = len(par_texts)
         stats.embedded_sentences = n_sent
-        fresh = {d.doc: (_doc_to_json(d, ss)) for d, ss in todo}
+        fresh = _rows_by_doc([_doc_to_json(d, ss) for d, ss in todo], new_par, new_sent)
         docs_json, par_parts, sent_parts = [], [], []
-        pr = sr = 0
         for d in parsed.documents:
-            if d.doc in fresh:
-                j = fresh[d.doc]
-                n_p = len(j["paragraphs"])
-                n_s = sum(len(p["sentences"]) for p in j["paragraphs"])
-                par_parts.append(new_par[pr:pr + n_p])
-                sent_parts.append(new_sent[sr:sr + n_s])
-                pr += n_p
-                sr += n_s
-            else:
-                j, pv, sv = old_rows[d.doc]
-                par_parts.append(np.asarray(pv))
-                sent_parts.append(np.asarray(sv))
+            j, pv, sv = fresh.get(d.doc) or old_rows[d.doc]
             docs_json.append(j)
-        if dim is None:
-            dim = int(old.manifest["dim"]) if old is not None else embedder.dim
+            par_parts.append(np.asarray(pv))
+            sent_parts.append(np.asarray(sv))
         vectors = np.concatenate(par_parts) if par_parts else np.zeros((0, dim), np.float32)
         sentence_vectors = np.concatenate(sent_parts) if sent_parts else np.zeros((0, dim), np.float32)
         manifest = {
