@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 import sys
 import threading
@@ -58,7 +57,6 @@ ALIASES = {":q": ":quit", ":exit": ":quit", ":h": ":help", ":?": ":help"}
 # -- loading ---------------------------------------------------------------------------------------
 def _open_qa(corpus: Path, store, progress, notice):
     """Open (building if needed) the QA for `corpus` and warm it up. Tests replace this."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no tqdm bars under the prompt
     from .answerer import QA
     qa = QA(corpus, store, progress=progress, notice=notice)
     for msg in qa.index.stats.notices:
