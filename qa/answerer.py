@@ -3,8 +3,9 @@
 Each candidate sentence is scored on four signals: its cosine to the question (sentence
 vectors are stored at index time), the IDF-weighted share of question terms it (or its
 document title) contains, its paragraph's retrieval score, and whether it holds a phrase of
-the type the question asks for. Confidence is a logistic model over such features, fitted
-on one half of SQuAD v2.0's articles (bench/fit_confidence.py) and checked on the other.
+the type the question asks for. Confidence is a logistic model over such features (plus
+signs of a question written to look answerable: a negation, an opposite, a swapped name),
+fitted on one half of SQuAD v2.0's articles (bench/fit_confidence.py), checked on the other.
 """
 from __future__ import annotations
 
@@ -21,10 +22,11 @@ import numpy as np
 
 from .config import SEEDS_DIR, Config
 from .errors import QAError
+from . import ner
 from .extract import answer_type, candidates, is_organisation
 from .index import Index
 from .retrieve import Passage, Retriever
-from .text import QUESTION_WORDS, STOPWORDS, stem_all, terms, words
+from .text import QUESTION_WORDS, STOPWORDS, normalize, stem_all, terms, words
 from .types import Answer, Citation, Snippet
 
 MAX_QUESTION_CHARS = 2000
@@ -39,6 +41,9 @@ _WHO = re.compile(r"\s*(who|whom)\b", re.I)
 _GENERIC = frozenset("""name names kind type sort year years day days date week weekday month time
 city country place town state region person people thing things many much long far number
 job jobs role position title occupation profession""".split())
+_NEG_PREFIX = ("non", "un", "in", "im", "dis", "ir", "il", "anti", "counter", "mis")
+_UNIT = re.compile(r"\b(second|minute|hour|day|week|month|year|decade|century|centuries|millennium)s?\b", re.I)
+_WH = ("what", "who", "when", "where", "why", "how", "which")
 
 
 def clean_question(question: str) -> str:
@@ -177,6 +182,7 @@ class Answerer:
             "p_bm25": passages[0].bm25 / total,
             "p_margin": passages[0].score - (passages[1].score if len(passages) > 1 else 0.0),
             **self._mismatch(original, question, best),
+            **self._contrast(original, best),
         }
         confidence = self._confidence(feats)
         if self._focus_absent(original, best.pi) or _not_english(original):
@@ -209,6 +215,26 @@ class Answerer:
             "sent_missing": sum(1 for t in qt if t not in st) / max(len(qt), 1),
             "sbigram": sum(1 for b in q_bigrams if b in s_bigrams) / len(q_bigrams) if q_bigrams else 0.5,
         }
+
+    def _contrast(self, original: str, best: _Cand) -> dict[str, float]:
+        """A word of the question turned into its opposite or its neighbour in the best snippet
+        ("non-Muslims" / "Muslims", "a month" / "a year", Henry II / Henry III), and the
+        question's form. With spaCy (the `ner` extra), entities compare by kind."""
+        p = self.index.paragraphs[best.pi]
+        start, end = self._span(best)
+        sent = p.text[start:end]
+        qw, sw = set(words(original)) - STOPWORDS, set(words(sent)) - STOPWORDS
+        units_q = {u.lower().rstrip("s") for u in _UNIT.findall(original)}
+        units_s = {u.lower().rstrip("s") for u in _UNIT.findall(sent)}
+        first_wh = next((w for w in words(original) if w in _WH), "")
+        out = {
+            "antonym": 1.0 if _prefix_antonym(qw, sw) or _prefix_antonym(sw, qw) else 0.0,
+            "unit_swap": 1.0 if units_q and units_s and not units_q & units_s else 0.0,
+            **{f"wh_{w}": 1.0 if first_wh == w else 0.0 for w in _WH},
+        }
+        if ner.available():
+            out.update(_entity_features(original, sent))
+        return out
 
     def _par_terms(self, pi: int) -> frozenset[str]:
         """Terms of a paragraph's answerable sentences and its title (cached like sentences')."""
@@ -247,7 +273,7 @@ class Answerer:
         return self.index.embedder.word_similarity(focus, passage) < self.config.focus_similarity
 
     def _confidence(self, f: dict[str, float]) -> float:
-        coef = self.config.confidence_coef
+        coef = self.config.confidence_coef if "ent_swap" in f else self.config.confidence_coef_plain
         z = coef["bias"] + sum(coef.get(k, 0.0) * v for k, v in f.items())
         return _sigmoid(z)
 
@@ -340,6 +366,35 @@ def _not_english(question: str) -> bool:
     corpus can only match by its names ("¿Con quién se reunió Shoigu?")."""
     ws = words(question)
     return len(ws) >= 3 and not any(w in STOPWORDS or w in QUESTION_WORDS for w in ws)
+
+
+def _prefix_antonym(a: set[str], b: set[str]) -> bool:
+    """A word of `a` missing from `b` that is a word of `b` with a negating prefix
+    ("non-muslims" tokenises to "non" + "muslims"; "unlikely" against "likely")."""
+    if "non" in a and "non" not in b:
+        return True
+    for w in a - b:
+        for pre in _NEG_PREFIX:
+            if w.startswith(pre) and len(w) - len(pre) >= 4 and w[len(pre):] in b:
+                return True
+    return False
+
+
+def _entity_features(question: str, sent: str) -> dict[str, float]:
+    """`ent_swap`: the question names an entity the sentence lacks while the sentence names
+    another of the same kind; `ner_wanted`/`ner_found`: the question asks for a kind of entity
+    (who, when, how many...) and the sentence has one the question does not already name."""
+    qn, sn = normalize(question), normalize(sent)
+    def key(e: ner.Entity) -> str:  # "Kang Sun-nam's" -> "kang sun-nam"
+        return normalize(_POSSESSIVE.sub("", e.text))
+    missing = {e.label for e in ner.entities(question) if key(e) not in sn}
+    new_kinds = {e.label for e in ner.entities(sent) if key(e) not in qn}
+    want = ner.wanted(question)
+    return {
+        "ent_swap": 1.0 if missing & new_kinds else 0.0,
+        "ner_wanted": 1.0 if want else 0.0,
+        "ner_found": 1.0 if want and want & new_kinds else 0.0,
+    }
 
 
 def _jaccard(a: frozenset, b: frozenset) -> float:

@@ -62,17 +62,29 @@ class Config:
     w_type: float = 0.3
     snippet_window: float = 0.6  # further snippets must score within this of the best
     max_snippets: int = 3
-    # confidence = sigmoid(bias + sum(coef * feature)) = P(the first snippet holds the answer);
-    # fitted on half of SQuAD v2.0's articles by `python bench/fit_confidence.py`
+    # confidence = sigmoid(bias + sum(coef * feature)) = P(the first snippet holds the answer):
+    # a model of "can this be answered at all" rescaled to that probability; both fitted on
+    # half of SQuAD v2.0's articles by `python bench/fit_confidence.py`
     confidence_coef: dict = field(default_factory=lambda: {
-        "bias": -0.647, "cos": 5.378, "overlap": 1.254, "type_fit": 0.578, "margin": 0.434,
-        "passage_cover": -2.773, "missing_max": -0.417, "has_type": -0.378, "unseen": -0.468,
-        "p_dense": -1.345, "p_bm25": -1.723, "p_margin": 0.27, "cue": -0.197, "neg_mismatch": -3.167,
-        "num_missing": -2.16, "cap_missing": -0.664, "sent_missing": -1.743, "sbigram": 0.678})
+        "bias": 1.782, "cos": 2.71, "overlap": 1.142, "type_fit": 0.751, "margin": -0.25,
+        "passage_cover": -4.156, "missing_max": -0.914, "has_type": -0.338, "unseen": -1.243,
+        "p_dense": 1.443, "p_bm25": -1.289, "p_margin": 0.635, "cue": -0.753, "neg_mismatch": -2.363,
+        "num_missing": -1.303, "cap_missing": -0.28, "sent_missing": -1.441, "sbigram": 0.191,
+        "antonym": -0.058, "unit_swap": -0.948, "wh_what": -0.879, "wh_who": -0.271, "wh_when": 0.86,
+        "wh_where": 0.104, "wh_why": 0.054, "wh_how": -0.357, "wh_which": 0.22, "ent_swap": -0.682,
+        "ner_wanted": -0.825, "ner_found": -0.009})
+    # the same without the entity features, for installs without spaCy (the `ner` extra)
+    confidence_coef_plain: dict = field(default_factory=lambda: {
+        "bias": 1.744, "cos": 2.443, "overlap": 1.521, "type_fit": 0.733, "margin": -0.311,
+        "passage_cover": -4.33, "missing_max": -0.897, "has_type": -0.901, "unseen": -1.23,
+        "p_dense": 1.644, "p_bm25": -1.199, "p_margin": 0.685, "cue": -0.717, "neg_mismatch": -2.35,
+        "num_missing": -1.742, "cap_missing": -0.791, "sent_missing": -1.203, "sbigram": 0.254,
+        "antonym": 0.002, "unit_swap": -1.525, "wh_what": -1.11, "wh_who": -0.742, "wh_when": 0.369,
+        "wh_where": -0.419, "wh_why": -0.16, "wh_how": -0.805, "wh_which": 0.076})
     # a question whose focus word the corpus never uses (and no passage word resembles)
     focus_similarity: float = 0.4
     focus_absent_factor: float = 0.3
-    abstain_below: float = 0.274  # answers 85% of the fitting half's answerable questions
+    abstain_below: float = 0.304  # answers 85% of the fitting half's answerable questions
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":

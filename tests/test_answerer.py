@@ -11,12 +11,14 @@ import pytest
 import qa
 import qa.answerer as answerer_mod
 from conftest import SEEDS_PATH
+from qa import ner
 from qa.answerer import QA, FollowUp, clean_question, resolve_follow_up
 from qa.errors import QAError
 from qa.metrics import contains_answer
 from qa.types import Answer, Citation, Snippet
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
+needs_spacy = pytest.mark.skipif(not ner.available(), reason="the `ner` extra (spaCy) is not installed")
 
 FOX = "002_d9e682c2d0300160.txt"
 AFP = "000_2b8aa97b18c902d0.txt"
@@ -260,3 +262,48 @@ def test_baseline_quotes_the_best_cosine_sentence_of_the_top_paragraph(seeds_sto
 def test_question_in_another_language_abstains(seeds_qa, question):
     ans = seeds_qa.ask(question)
     assert ans.abstained and ans.text == ""
+
+
+# -- confidence features -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("a, b, expected", [
+    ({"non", "muslims", "london"}, {"muslims", "london"}, True),    # "non-Muslims" against "Muslims"
+    ({"unlikely", "rain"}, {"likely", "rain"}, True),
+    ({"likely", "rain"}, {"unlikely", "rain"}, False),              # the other direction is checked by the caller
+    ({"index", "rain"}, {"dex", "rain"}, False),                    # too short a stem to be a negation
+    ({"muslims", "london"}, {"muslims", "london"}, False),
+])
+def test_prefix_antonym(a, b, expected):
+    assert answerer_mod._prefix_antonym(a, b) is expected
+
+
+@needs_spacy
+def test_entity_swap_is_seen_and_an_entity_of_the_wanted_kind_is_found():
+    sent = "Mayor Ines Kovacs reopened the harbour bridge in Marlow on Tuesday."
+    swap = answerer_mod._entity_features("When did Mayor Peter Novak reopen the bridge?", sent)
+    same = answerer_mod._entity_features("When did Ines Kovacs reopen the bridge?", sent)
+    plain = answerer_mod._entity_features("What did Ines Kovacs reopen?", sent)
+    assert swap["ent_swap"] == 1.0
+    assert same["ent_swap"] == 0.0 and same["ner_wanted"] == 1.0 and same["ner_found"] == 1.0
+    assert plain == {"ent_swap": 0.0, "ner_wanted": 0.0, "ner_found": 0.0}
+
+
+def test_features_and_coefficients_agree(seeds_qa):
+    """Every feature the answerer reports has a fitted weight, in whichever model applies."""
+    cfg = seeds_qa.config
+    ans = seeds_qa.ask("Who did Shoigu meet in Pyongyang?")
+    passages = seeds_qa.retriever.retrieve(ans.question, 5)
+    qvec = seeds_qa.index.embedder.encode_query(ans.question)
+    *_, feats = seeds_qa.answerer.answer(ans.question, passages, qvec)
+    coef = cfg.confidence_coef if ner.available() else cfg.confidence_coef_plain
+    assert set(feats) == set(coef) - {"bias"}
+    assert set(cfg.confidence_coef_plain) < set(cfg.confidence_coef)
+
+
+def test_without_spacy_the_plain_model_answers(seeds_qa, monkeypatch):
+    monkeypatch.setattr(ner, "available", lambda: False)
+    ans = seeds_qa.ask("Who did Shoigu meet in Pyongyang?")
+    *_, feats = seeds_qa.answerer.answer(ans.question, seeds_qa.retriever.retrieve(ans.question, 5),
+                                         seeds_qa.index.embedder.encode_query(ans.question))
+    assert "ent_swap" not in feats
+    assert not ans.abstained and "Kang" in ans.text

