@@ -57,12 +57,14 @@ ALIASES = {":q": ":quit", ":exit": ":quit", ":h": ":help", ":?": ":help"}
 # -- loading ---------------------------------------------------------------------------------------
 def _open_qa(corpus: Path, store, progress, notice):
     """Open (building if needed) the QA for `corpus` and warm it up. Tests replace this."""
+    from . import ner
     from .answerer import QA
     qa = QA(corpus, store, progress=progress, notice=notice)
     for msg in qa.index.stats.notices:
         notice(msg)
     qa.index.embedder.model  # load the model now rather than at the first question
     qa.index.bm25
+    ner.available()  # and spaCy's entity recogniser, if installed
     return qa
 
 

@@ -57,7 +57,7 @@ def _load():
                 sub = next(d for d in sorted(os.listdir(root)) if d.startswith(MODEL_PACKAGE))
                 nlp = spacy.load(os.path.join(root, sub),
                                  exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
-            except (ImportError, StopIteration, OSError):
+            except Exception:  # absent or broken, an optional extra must never break an answer
                 nlp = None
         _state["nlp"] = nlp
         return nlp
