@@ -42,7 +42,8 @@ _GENERIC = frozenset("""name names kind type sort year years day days date week 
 city country place town state region person people thing things many much long far number
 job jobs role position title occupation profession""".split())
 _NEG_PREFIX = ("non", "un", "in", "im", "dis", "ir", "il", "anti", "counter", "mis")
-_UNIT = re.compile(r"\b(second|minute|hour|day|week|month|year|decade|century|centuries|millennium)s?\b", re.I)
+# units of time ("second" is left out: far more often "the second vessel" than a unit)
+_UNIT = re.compile(r"\b(minute|hour|day|week|month|year|decade|centur(?:y|ies)|millenni(?:um|a))s?\b", re.I)
 _WH = ("what", "who", "when", "where", "why", "how", "which")
 
 
@@ -223,10 +224,10 @@ class Answerer:
         p = self.index.paragraphs[best.pi]
         start, end = self._span(best)
         sent = p.text[start:end]
-        qw, sw = set(words(original)) - STOPWORDS, set(words(sent)) - STOPWORDS
-        units_q = {u.lower().rstrip("s") for u in _UNIT.findall(original)}
-        units_s = {u.lower().rstrip("s") for u in _UNIT.findall(sent)}
-        first_wh = next((w for w in words(original) if w in _WH), "")
+        q_words = words(original)
+        qw, sw = set(q_words) - STOPWORDS, set(words(sent)) - STOPWORDS
+        units_q, units_s = _units(original), _units(sent)
+        first_wh = next((w for w in q_words if w in _WH), "")
         out = {
             "antonym": 1.0 if _prefix_antonym(qw, sw) or _prefix_antonym(sw, qw) else 0.0,
             "unit_swap": 1.0 if units_q and units_s and not units_q & units_s else 0.0,
@@ -273,6 +274,7 @@ class Answerer:
         return self.index.embedder.word_similarity(focus, passage) < self.config.focus_similarity
 
     def _confidence(self, f: dict[str, float]) -> float:
+        # the entity features are there only when spaCy is: each case has its own fitted weights
         coef = self.config.confidence_coef if "ent_swap" in f else self.config.confidence_coef_plain
         z = coef["bias"] + sum(coef.get(k, 0.0) * v for k, v in f.items())
         return _sigmoid(z)
@@ -378,6 +380,12 @@ def _prefix_antonym(a: set[str], b: set[str]) -> bool:
             if w.startswith(pre) and len(w) - len(pre) >= 4 and w[len(pre):] in b:
                 return True
     return False
+
+
+def _units(text: str) -> set[str]:
+    """Units of time named in `text`, singular: {"year", "century"}."""
+    plural = {"centuries": "century", "millennia": "millennium"}
+    return {plural.get(u.lower(), u.lower()) for u in _UNIT.findall(text)}
 
 
 def _entity_features(question: str, sent: str) -> dict[str, float]:

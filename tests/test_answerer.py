@@ -307,3 +307,8 @@ def test_without_spacy_the_plain_model_answers(seeds_qa, monkeypatch):
                                          seeds_qa.index.embedder.encode_query(ans.question))
     assert "ent_swap" not in feats
     assert not ans.abstained and "Kang" in ans.text
+
+
+def test_units_of_time_are_singular_and_skip_the_ordinal_second():
+    assert answerer_mod._units("Three centuries and two years, a Month later") == {"century", "year", "month"}
+    assert answerer_mod._units("the second vessel since the 1980s") == set()
