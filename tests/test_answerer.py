@@ -258,7 +258,9 @@ def test_baseline_quotes_the_best_cosine_sentence_of_the_top_paragraph(seeds_sto
 
 
 @pytest.mark.parametrize("question", ["¿Con quién se reunió Shoigu en Pyongyang?",
-                                      "Wen hat Schoigu in Pjöngjang getroffen?"])
+                                      "Wen hat Schoigu in Pjöngjang getroffen?",
+                                      "Chi ha incontrato Shoigu a Pyongyang?",
+                                      "Où est Shoigu allé ?"])
 def test_question_in_another_language_abstains(seeds_qa, question):
     ans = seeds_qa.ask(question)
     assert ans.abstained and ans.text == ""
@@ -312,3 +314,14 @@ def test_without_spacy_the_plain_model_answers(seeds_qa, monkeypatch):
 def test_units_of_time_are_singular_and_skip_the_ordinal_second():
     assert answerer_mod._units("Three centuries and two years, a Month later") == {"century", "year", "month"}
     assert answerer_mod._units("the second vessel since the 1980s") == set()
+
+
+@pytest.mark.parametrize("question, foreign", [
+    ("Wen hat Schoigu in Pjöngjang getroffen?", True),       # "in" is English too, "wen" and "hat" are not
+    ("Quem Shoigu encontrou em Pyongyang?", True),
+    ("Who did Shoigu meet in Pyongyang?", False),
+    ("What did Charles de Gaulle say in Los Angeles?", False),  # names with foreign particles
+    ("Shoigu Pyongyang", False),                              # too short to tell
+])
+def test_not_english(question, foreign):
+    assert answerer_mod._not_english(question) is foreign
