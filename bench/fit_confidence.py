@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa import ner  # noqa: E402
-from qa.answerer import QA  # noqa: E402
+from qa.pipeline import QA  # noqa: E402
 from qa.metrics import contains_answer  # noqa: E402
 from qa.questions import load_questions  # noqa: E402
 

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.answerer import QA  # noqa: E402
+from qa.pipeline import QA  # noqa: E402
 from qa.config import Config  # noqa: E402
 from qa.corpus import read_corpus  # noqa: E402
 from qa.evaluate import format_table, run, summarize  # noqa: E402

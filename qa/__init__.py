@@ -10,8 +10,8 @@ __all__ = ["answer", "QA", "Answer", "Snippet", "Citation", "Passage", "Config",
 
 def __getattr__(name):
     if name in ("answer", "QA"):
-        from . import answerer as _answer_mod
-        return getattr(_answer_mod, name)
+        from . import pipeline as _pipeline
+        return getattr(_pipeline, name)
     if name in ("Answer", "Snippet", "Citation"):
         from . import types
         return getattr(types, name)

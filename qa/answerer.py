@@ -11,26 +11,19 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-import time
-import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from .config import SEEDS_DIR, Config
-from .errors import QAError
 from . import ner
+from .config import Config
 from .extract import answer_type, candidates, is_organisation
 from .index import Index
-from .retrieve import Passage, Retriever
+from .retrieve import Passage
 from .text import QUESTION_WORDS, STOPWORDS, normalize, stem_all, terms, words
-from .types import Answer, Citation, Snippet
+from .types import Citation, Snippet
 
-MAX_QUESTION_CHARS = 2000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ANAPHORA = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|but|however|also|"
                        r"the (move|meeting|visit|statement|decision|country|group|ministry))\b", re.I)
 _NEG = re.compile(r"\b(not|never|no|without|none|neither|nor)\b|n't\b", re.I)
@@ -45,19 +38,6 @@ _NEG_PREFIX = ("non", "un", "in", "im", "dis", "ir", "il", "anti", "counter", "m
 # units of time ("second" is left out: far more often "the second vessel" than a unit)
 _UNIT = re.compile(r"\b(minute|hour|day|week|month|year|decade|centur(?:y|ies)|millenni(?:um|a))s?\b", re.I)
 _WH = ("what", "who", "when", "where", "why", "how", "which")
-
-
-def clean_question(question: str) -> str:
-    """Validate and tidy a question; raises QAError with one line for unusable input."""
-    if not isinstance(question, str):
-        raise QAError("the question must be text")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QAError(f"question too long ({len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,})")
-    q = _CONTROL.sub(" ", unicodedata.normalize("NFC", question))
-    q = " ".join(q.split())
-    if not q:
-        raise QAError("empty question: type a question about the documents")
-    return q
 
 
 @dataclass
@@ -417,101 +397,3 @@ def _entity_features(question: str, sent: str) -> dict[str, float]:
 
 def _jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """A question read in the light of the conversation."""
-
-    answer_query: str  # the question, its pronoun replaced by what the last answer named
-    search_query: str  # that, plus the previous question, to find the passages
-
-
-_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers|they|them|their|theirs|it|its)\b", re.I)
-_POSSESSIVES = frozenset({"his", "her", "hers", "its", "their", "theirs"})
-
-
-def resolve_follow_up(question: str, history: Sequence | None) -> FollowUp:
-    """'What is his job?' after an answer naming Kang Sun-nam -> 'What is Kang Sun-nam's job?'.
-
-    A question with no pronoun and more than two content words stands alone. Without a
-    named previous answer, the previous question only widens the search.
-    """
-    plain = FollowUp(question, question)
-    if not history:
-        return plain
-    pronoun = _PRONOUN.search(question)
-    if pronoun is None and len(terms(question)) > 2:
-        return plain
-    last = history[-1]
-    if isinstance(last, Answer):
-        prev_q = last.question
-        entity = last.text if (last.short_answer is not None and not last.abstained) else ""
-    elif isinstance(last, dict):
-        prev_q, entity = str(last.get("question", "")), str(last.get("answer", "") or "")
-    else:
-        prev_q, entity = str(last), ""
-    answer_q = question
-    if entity and pronoun is not None:
-        word = pronoun.group(0).lower()
-        sub = f"{entity}'s" if word in _POSSESSIVES else entity
-        answer_q = question[:pronoun.start()] + sub + question[pronoun.end():]
-    elif entity:
-        answer_q = f"{question} {entity}"
-    return FollowUp(answer_q, f"{answer_q} {prev_q}".strip())
-
-
-class QA:
-    """An open index with its retriever and answerer: build once, ask many times."""
-
-    def __init__(self, corpus: str | Path = SEEDS_DIR, store: str | Path | None = None,
-                 config: Config | None = None, progress: Callable[[int, int], None] | None = None,
-                 notice: Callable[[str], None] | None = None, mode: str = "hybrid",
-                 answerer: str = "qa"):
-        self.config = config or Config.from_env()
-        self.index = Index.open(corpus, store, self.config, progress=progress, notice=notice)
-        self.retriever = Retriever(self.index, mode)
-        self.answerer = (BaselineAnswerer if answerer == "baseline" else Answerer)(self.index, self.config)
-
-    def ask(self, question: str, *, top_k: int | None = None, history: Sequence | None = None,
-            retrieve_k: int | None = None) -> Answer:
-        """Answer from the `top_k` best paragraphs; `retrieve_k` (eval) lists more passages in the Answer."""
-        t0 = time.perf_counter()
-        original = clean_question(question)
-        top_k = self.config.top_k if top_k is None else int(top_k)
-        if top_k < 1:
-            raise QAError("top_k must be at least 1")
-        fu = resolve_follow_up(original, history)
-        t1 = time.perf_counter()
-        qvec = self.index.embedder.encode_query(fu.answer_query)
-        t2 = time.perf_counter()
-        passages = self.retriever.retrieve(fu.search_query, max(2 * top_k, retrieve_k or 0), qvec=qvec)
-        t3 = time.perf_counter()
-        snippets, short, conf, _ = self.answerer.answer(fu.answer_query, passages[:top_k], qvec,
-                                                        more=passages[top_k:2 * top_k])
-        t4 = time.perf_counter()
-        abstain = not snippets or conf < self.config.abstain_below
-        if abstain:
-            text = ""
-        elif short is not None:
-            text = self.index.paragraphs[self.index.find(short.doc, short.paragraph)].text[short.start:short.end]
-        else:
-            text = snippets[0].text
-        timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}
-        return Answer(original, text, abstain, conf, snippets, passages[:max(top_k, retrieve_k or 0)],
-                      None if abstain else short, timings)
-
-
-_OPEN: dict[tuple[str, str], QA] = {}
-_OPEN_LOCK = threading.Lock()
-
-
-def answer(question: str, *, corpus: str | Path = SEEDS_DIR, store: str | Path | None = None,
-           top_k: int = 5, history: Sequence | None = None) -> Answer:
-    """Answer from `corpus`; its index is opened (or built) once and kept open in this process."""
-    key = (str(Path(corpus).expanduser().resolve()), str(Path(store).resolve()) if store else "")
-    with _OPEN_LOCK:
-        qa = _OPEN.get(key)
-        if qa is None:
-            qa = _OPEN[key] = QA(corpus, store)
-    return qa.ask(question, top_k=top_k, history=history)

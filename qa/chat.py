@@ -58,7 +58,7 @@ ALIASES = {":q": ":quit", ":exit": ":quit", ":h": ":help", ":?": ":help"}
 def _open_qa(corpus: Path, store, progress, notice):
     """Open (building if needed) the QA for `corpus` and warm it up. Tests replace this."""
     from . import ner
-    from .answerer import QA
+    from .pipeline import QA
     qa = QA(corpus, store, progress=progress, notice=notice)
     for msg in qa.index.stats.notices:
         notice(msg)
@@ -189,7 +189,7 @@ class Chat:
         return True
 
     def ask(self, question: str) -> None:
-        from .answerer import clean_question
+        from .pipeline import clean_question
         clean_question(question)  # bad input fails before waiting for the model
         if self._announce_wait and not self.loader.ready:
             self.note(f"{self.loader.status} (Ctrl-C to cancel)")

@@ -41,13 +41,13 @@ def _notice(msg: str) -> None:
 
 
 def _open(args):
-    from .answerer import QA
+    from .pipeline import QA
     from .config import Config
     return QA(args.corpus, args.store, Config.from_env(), progress=_progress_bar("indexing"), notice=_notice)
 
 
 def cmd_ask(args) -> int:
-    from .answerer import clean_question
+    from .pipeline import clean_question
     from .render import render_answer, use_color
     clean_question(args.question)  # bad input fails before the model loads
     qa = _open(args)

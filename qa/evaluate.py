@@ -232,7 +232,7 @@ def main(args) -> int:
     if args.limit:
         questions = questions[:args.limit]
     corpus = resolve_corpus(qpath, files, args.corpus)
-    from .answerer import QA
+    from .pipeline import QA
     t0 = time.perf_counter()
     qa = QA(corpus, args.store, Config.from_env(), progress=_progress_bar("indexing"), notice=_notice,
             mode=args.mode, answerer=args.answerer)

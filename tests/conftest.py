@@ -110,7 +110,7 @@ def seeds_store_dir(tmp_path_factory, embedder) -> Path:
 @pytest.fixture(scope="session")
 def seeds_qa(seeds_store_dir):
     """A QA over the seeds, opened from the session's temp store."""
-    from qa.answerer import QA
+    from qa.pipeline import QA
     from qa.config import Config
     return QA(SEEDS_PATH, store=seeds_store_dir, config=Config(), notice=quiet)
 
