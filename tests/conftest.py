@@ -22,6 +22,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS_PATH = REPO_ROOT / "seeds"
 SEED_QUESTIONS = SEEDS_PATH / "questions.jsonl"
+AFP = "000_2b8aa97b18c902d0.txt"  # the seed article from AFP
+FOX = "002_d9e682c2d0300160.txt"  # the seed article from Fox News
 
 # A small hand-made corpus: three short files, a handful of paragraphs each (cheap to embed).
 SMALL_CORPUS = {

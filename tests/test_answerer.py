@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import qa.answerer as answerer_mod
-from conftest import SEEDS_PATH
+from conftest import AFP, FOX, SEEDS_PATH
 from qa import ner
 from qa.metrics import contains_answer
 from qa.pipeline import QA
@@ -16,9 +16,6 @@ from qa.types import Answer, Citation, Snippet
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
 needs_spacy = pytest.mark.skipif(not ner.available(), reason="the `ner` extra (spaCy) is not installed")
-
-FOX = "002_d9e682c2d0300160.txt"
-AFP = "000_2b8aa97b18c902d0.txt"
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,12 @@ import time
 
 import pytest
 
-from conftest import PYTHON, REPO_ROOT, SEEDS_PATH, subprocess_env
+from conftest import FOX, PYTHON, REPO_ROOT, SEEDS_PATH, subprocess_env
 from qa.cli import build_parser, main
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
 
 SEED_Q = "Who will lead the Chinese delegation?"
-FOX = "002_d9e682c2d0300160.txt"
 
 
 def run_cli(capsys, *argv):

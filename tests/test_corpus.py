@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import AFP, FOX
 from qa.corpus import parse_text, read_corpus, read_file
 from qa.errors import QAError
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SQUAD = Path(__file__).resolve().parents[2] / "shared/eval/squad-v1.1/corpus"
-FOX = "002_d9e682c2d0300160.txt"
-AFP = "000_2b8aa97b18c902d0.txt"
 FOX_HEADLINE = "North Korean, Russian defense ministers hold meeting in Pyongyang amid celebrations"
 
 

@@ -8,15 +8,13 @@ import pytest
 
 import qa
 import qa.pipeline as pipeline_mod
-from conftest import SEEDS_PATH
+from conftest import FOX, SEEDS_PATH
 from qa.errors import QAError
 from qa.metrics import contains_answer
 from qa.pipeline import QA, FollowUp, clean_question, resolve_follow_up
 from qa.types import Answer, Citation, Snippet
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
-
-FOX = "002_d9e682c2d0300160.txt"
 
 
 # -- bad input -----------------------------------------------------------------------------------------

@@ -4,12 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import AFP, FOX
 from qa.retrieve import MODES, LexicalIndex, Passage, Retriever
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
-
-FOX = "002_d9e682c2d0300160.txt"
-AFP = "000_2b8aa97b18c902d0.txt"
 
 
 @pytest.fixture(scope="module")
