@@ -54,7 +54,11 @@ class Config:
     w_dense: float = 0.4
     candidates: int = 100  # per retriever, before fusion
     title_in_text: bool = True  # title prepended to the embedded / indexed paragraph text
-    # answerer
+    # answerer: "reader" (the trained span reader, qa/reader.py), "rules" (hand-made sentence
+    # scoring and typed phrases), "baseline" (best cosine sentence of the top passage)
+    answerer: str = "reader"
+    reader_weights: str = ""  # "" : the adapter shipped in qa/models/
+    reader_passages: int = 3  # the top passages the reader reads
     top_k: int = 5
     w_sent_cos: float = 1.0
     w_sent_overlap: float = 1.2
