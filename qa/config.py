@@ -1,14 +1,18 @@
 """The one place for configuration: defaults, paths and tuned weights.
 
-Every knob lives in `Config`; `Config.from_env()` lets `QA_*` variables override
-the defaults so that the CLI, the chat and `qa.answer()` agree.
+Every knob lives in `Config`; `Config.from_env()` lets the `QA_*` variables of `ENV`
+(declared once, below) override the defaults so that the CLI, the chat and `qa.answer()` agree.
 """
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable, Mapping
+
+from .errors import QAError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
@@ -57,6 +61,7 @@ class Config:
     # answerer: "reader" (the trained span reader, qa/reader.py), "rules" (hand-made sentence
     # scoring and typed phrases), "baseline" (best cosine sentence of the top passage)
     answerer: str = "reader"
+    ner: bool = True  # spaCy's entity features when the `ner` extra is installed (qa/ner.py)
     reader_weights: str = ""  # "" : the adapter shipped in qa/models/
     reader_passages: int = 3  # the top passages the reader reads
     top_k: int = 5
@@ -91,17 +96,104 @@ class Config:
     abstain_below: float = 0.304  # answers 85% of the fitting half's answerable questions
 
     @classmethod
-    def from_env(cls, **overrides) -> "Config":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
+        """The defaults, then the `QA_*` variables of `ENV`, then `overrides` that are not None.
+
+        A variable set to an unusable value raises QAError with one line naming it.
+        """
         cfg = cls()
-        env = {
-            "model": os.environ.get("QA_MODEL"),
-            "threads": os.environ.get("QA_THREADS"),
-            "batch_size": os.environ.get("QA_BATCH_SIZE"),
-            "abstain_below": os.environ.get("QA_ABSTAIN_BELOW"),
-        }
-        kw = {}
-        for k, v in env.items():
-            if v:
-                kw[k] = type(getattr(cfg, k))(v)
+        kw = env_overrides(environ)
         kw.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cfg, **kw)
+
+
+# -- environment variables ------------------------------------------------------------------------
+ANSWERERS = ("reader", "rules", "baseline")
+_TRUE = frozenset({"1", "on", "true", "yes"})
+_FALSE = frozenset({"0", "off", "false", "no"})
+
+
+def _integer(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise ValueError("not a whole number") from None
+        if n < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return n
+    return parse
+
+
+def _number(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise ValueError("not a number") from None
+    if not math.isfinite(x):
+        raise ValueError("not a finite number")
+    return x
+
+
+def _flag(text: str) -> bool:
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValueError("use 1/0, on/off, true/false or yes/no")
+
+
+def _choice(*names: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in names:
+            raise ValueError(f"one of: {', '.join(names)}")
+        return text
+    return parse
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One `QA_*` variable: the `Config` field it sets and how its text is read."""
+
+    name: str
+    field: str
+    parse: Callable[[str], object]
+    help: str
+
+
+# Every QA_* variable, declared once: Config.from_env() reads these and nothing else
+# (tests/conftest.py clears exactly ENV_VARS).
+ENV: tuple[EnvVar, ...] = (
+    EnvVar("QA_MODEL", "model", str, "sentence-transformers model name or folder"),
+    EnvVar("QA_THREADS", "threads", _integer(0), "torch CPU threads (0: torch's default)"),
+    EnvVar("QA_BATCH_SIZE", "batch_size", _integer(1), "embedding batch size"),
+    EnvVar("QA_ABSTAIN_BELOW", "abstain_below", _number, "abstain when confidence is below this"),
+    EnvVar("QA_NER", "ner", _flag, "0 / off: no spaCy entity features even when installed"),
+    EnvVar("QA_ANSWERER", "answerer", _choice(*ANSWERERS), "which answerer reads the passages"),
+)
+ENV_VARS: tuple[str, ...] = tuple(v.name for v in ENV)
+
+
+def env_value(field_name: str, environ: Mapping[str, str] | None = None):
+    """The value the environment gives `Config.<field_name>`: the variable's, else the default."""
+    var = next((v for v in ENV if v.field == field_name), None)
+    if var is None:
+        raise KeyError(f"no QA_* variable sets Config.{field_name}")
+    return env_overrides(environ, (var,)).get(field_name, getattr(Config(), field_name))
+
+
+def env_overrides(environ: Mapping[str, str] | None = None,
+                  variables: tuple[EnvVar, ...] = ENV) -> dict[str, object]:
+    """{Config field: value} for each variable of `variables` set (non-empty) in `environ`."""
+    environ = os.environ if environ is None else environ
+    out: dict[str, object] = {}
+    for var in variables:
+        text = environ.get(var.name)
+        if not text:
+            continue
+        try:
+            out[var.field] = var.parse(text)
+        except ValueError as e:
+            raise QAError(f"{var.name}={text[:40]!r}: {e}") from None
+    return out

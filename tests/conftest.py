@@ -19,6 +19,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+# Settings come from the defaults only: every QA_* variable qa reads (declared once, in
+# qa.config.ENV) is cleared for the whole session, and again by qa_isolated / subprocess_env.
+from qa.config import ENV_VARS  # noqa: E402
+
+for _var in ENV_VARS:
+    os.environ.pop(_var, None)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS_PATH = REPO_ROOT / "seeds"
 SEED_QUESTIONS = SEEDS_PATH / "questions.jsonl"
@@ -78,7 +85,7 @@ def qa_isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-    for var in ("QA_MODEL", "QA_THREADS", "QA_BATCH_SIZE"):
+    for var in ENV_VARS:
         monkeypatch.delenv(var, raising=False)
 
 
@@ -135,7 +142,7 @@ def subprocess_env(tmp_path: Path) -> dict:
     env["TRANSFORMERS_OFFLINE"] = "1"
     env["NO_COLOR"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
-    for var in ("QA_MODEL", "QA_THREADS", "QA_BATCH_SIZE"):
+    for var in ENV_VARS:
         env.pop(var, None)
     return env
 
