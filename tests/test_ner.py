@@ -8,6 +8,7 @@ from qa import ner
 needs_spacy = pytest.mark.skipif(not ner.available(), reason="the `ner` extra (spaCy) is not installed")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("question, labels", [
     ("How many projects does the Centre realise a year?", {"CARDINAL"}),
     ("How long did the siege last?", {"DATE", "TIME"}),
@@ -20,6 +21,7 @@ def test_wanted_maps_the_wh_phrase_to_entity_kinds(question, labels):
     assert labels <= ner.wanted(question)
 
 
+@pytest.mark.unit
 def test_wanted_is_none_for_a_question_that_names_no_kind():
     assert ner.wanted("What did the minister say about the treaty?") is None
     assert ner.wanted("Why is the sky blue?") is None
@@ -36,6 +38,7 @@ def test_entities_have_offsets_into_the_text():
     assert "PERSON" in labels and ("GPE" in labels or "DATE" in labels)
 
 
+@pytest.mark.unit
 def test_switched_off_gives_no_entities(monkeypatch):
     monkeypatch.setenv("QA_NER", "0")
     monkeypatch.setattr(ner, "_state", {})

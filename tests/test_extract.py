@@ -1,0 +1,117 @@
+"""qa.extract: the question-word table, answer types and typed phrases (no model needed)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qa import extract, ner
+from qa.extract import ANSWER_TYPES, KINDS, answer_type, candidates, is_organisation
+
+pytestmark = pytest.mark.unit
+
+SENTENCE = ("Russian Defense Minister Sergei Shoigu met Kang Sun-nam in Pyongyang on July 26, 2023, "
+            "and 3,000 people watched.")
+
+
+def phrases(sentence: str, kind: str) -> list[str]:
+    return [sentence[a:b] for a, b in candidates(sentence, kind)]
+
+
+# -- the one table -----------------------------------------------------------------------------------
+def test_table_rows_are_well_formed():
+    for phrase, kind, labels in ANSWER_TYPES:
+        assert kind in KINDS
+        re.compile(phrase)
+        assert phrase == phrase.lower()  # answer_type lower-cases the question
+        assert labels is None or (labels and all(label.isupper() for label in labels))
+    assert {kind for _, kind, _ in ANSWER_TYPES} == set(KINDS)
+
+
+def test_ner_reads_its_labels_from_the_same_table():
+    assert ner.WANTED == tuple((p, labels) for p, _, labels in ANSWER_TYPES if labels)
+    for phrase, kind, labels in ANSWER_TYPES:
+        if labels:  # a labelled wh-phrase alone: both readings come from its row
+            assert ner.wanted(f"{phrase} was it?") == labels
+            assert answer_type(f"{phrase} was it?") == kind
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How many projects does the Centre realise a year?", "number"),
+    ("How much did it cost?", "number"),
+    ("What percentage of voters stayed home?", "number"),
+    ("How long did the siege last?", "number"),
+    ("How long ago was it built?", "number"),  # "how long" is a number before it is a date
+    ("How tall is the tower?", "number"),
+    ("When did Shoigu arrive?", "date"),
+    ("In what year did the war end?", "date"),
+    ("Which century saw the first printing press?", "date"),
+    ("Who did Shoigu meet?", "name"),
+    ("Whose idea was it?", "name"),
+    ("Which newspaper reported it?", "name"),
+    ("What was the name of the ship?", "name"),
+    ("Where did Shoigu meet Kang?", "place"),
+    ("Which city hosted the parade?", "place"),
+    ("In what region is the valley?", "place"),
+    ("WHO LED THE DELEGATION?", "name"),
+    ("Who was in the city when it fell?", "date"),  # a date rule comes before the name rule
+    ("Why is the sky blue?", None),
+    ("What did the minister say about the treaty?", None),
+    ("Somewhere, somehow?", None),  # whole words only
+])
+def test_answer_type(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_ner_takes_the_first_labelled_row_found():
+    # "where" stands before "who" in the table, so a question with both asks for a place's labels
+    assert ner.wanted("Who lived where the river bends?") == dict(ner.WANTED)["where"]
+    assert answer_type("Who lived where the river bends?") == "name"  # kinds go by KINDS order
+    assert ner.wanted("Which country?") is None and answer_type("Which country?") == "place"
+
+
+# -- typed phrases -----------------------------------------------------------------------------------
+def test_date_candidates():
+    assert phrases(SENTENCE, "date") == ["July 26, 2023"]
+    s = "It was rebuilt in the 1990s, reopened on Monday and dates from the 19th century."
+    assert phrases(s, "date") == ["1990s", "Monday", "19th century"]
+
+
+def test_number_candidates_leave_dates_out():
+    assert phrases(SENTENCE, "number") == ["3,000 people"]
+    s = "He paid $5 million for 12 km of road and forty-two lamps in March 2020."
+    assert phrases(s, "number") == ["$5 million", "12 km", "forty-two"]
+
+
+def test_name_candidates():
+    names = phrases(SENTENCE, "name")
+    assert "Kang Sun-nam" in names and "Pyongyang" in names
+    assert "Russian Defense Minister Sergei Shoigu" in names
+
+
+def test_name_candidates_drop_leading_function_words_and_adjectives():
+    s = "The Korean friends and Russian and Chinese delegations came to The Kremlin."
+    assert phrases(s, "name") == ["Kremlin"]
+
+
+def test_place_candidates_need_a_locative_word_before_them():
+    assert phrases(SENTENCE, "place") == ["Pyongyang"]
+    assert phrases("Pyongyang welcomed him.", "place") == []
+
+
+def test_spans_index_the_sentence_and_unknown_kinds_give_nothing():
+    for kind in KINDS:
+        for a, b in candidates(SENTENCE, kind):
+            assert 0 <= a < b <= len(SENTENCE)
+    assert candidates(SENTENCE, "colour") == [] and candidates("", "name") == []
+
+
+def test_is_organisation():
+    assert is_organisation("Russian Defence Ministry")
+    assert is_organisation("the Central Military Commission of the Communist Party")
+    assert not is_organisation("Sergei Shoigu")
+
+
+def test_dates_match_whole_phrases():
+    assert extract.DATE.fullmatch("26 July 2023") and extract.DATE.fullmatch("Sept. 3")
+    assert extract.DATE.fullmatch("1066 AD") and not extract.DATE.fullmatch("3000")
