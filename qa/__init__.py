@@ -5,19 +5,16 @@ Heavy modules (sentence-transformers, torch) load only when an answer needs them
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["answer", "QA", "Answer", "Snippet", "Citation", "Passage", "Config", "QAError"]
+__all__ = ["answer", "QA", "Answer", "Snippet", "Citation", "Passage", "Reading", "Config", "QAError"]
 
 
 def __getattr__(name):
     if name in ("answer", "QA"):
         from . import pipeline as _pipeline
         return getattr(_pipeline, name)
-    if name in ("Answer", "Snippet", "Citation"):
+    if name in ("Answer", "Snippet", "Citation", "Passage", "Reading"):
         from . import types
         return getattr(types, name)
-    if name == "Passage":
-        from .retrieve import Passage
-        return Passage
     if name == "Config":
         from .config import Config
         return Config

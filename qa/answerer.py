@@ -16,13 +16,12 @@ from typing import Sequence
 
 import numpy as np
 
-from . import ner
+from . import ner, weights
 from .config import Config
 from .extract import answer_type, candidates, is_organisation
 from .index import Index
-from .retrieve import Passage
 from .text import QUESTION_WORDS, STOPWORDS, normalize, stem_all, terms, words
-from .types import Citation, Snippet
+from .types import Citation, Passage, Reading, Snippet
 
 _ANAPHORA = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|but|however|also|"
                        r"the (move|meeting|visit|statement|decision|country|group|ministry))\b", re.I)
@@ -38,6 +37,11 @@ _NEG_PREFIX = ("non", "un", "in", "im", "dis", "ir", "il", "anti", "counter", "m
 # units of time ("second" is left out: far more often "the second vessel" than a unit)
 _UNIT = re.compile(r"\b(minute|hour|day|week|month|year|decade|centur(?:y|ies)|millenni(?:um|a))s?\b", re.I)
 _WH = ("what", "who", "when", "where", "why", "how", "which")
+# the confidence model's inputs (qa/models/weights.json is checked against them at load)
+FEATURES = ("cos", "overlap", "type_fit", "margin", "passage_cover", "missing_max", "has_type", "unseen",
+            "p_dense", "p_bm25", "p_margin", "cue", "neg_mismatch", "num_missing", "cap_missing",
+            "sent_missing", "sbigram", "antonym", "unit_swap", *(f"wh_{w}" for w in _WH))
+NER_FEATURES = ("ent_swap", "ner_wanted", "ner_found")  # with spaCy (the `ner` extra) only
 
 
 @dataclass
@@ -61,18 +65,35 @@ class _Pick:
     also: list[Citation] = field(default_factory=list)
 
 
+@dataclass
+class Analysis:
+    cands: list[_Cand]  # best first
+    features: dict[str, float]
+    confidence: float
+    qtype: str | None
+    qterms: frozenset[str]
+    off_topic: bool  # the focus word is foreign to the corpus, or the question is not English
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
 
-class Answerer:
-    """Scores sentences of retrieved passages and builds the Answer."""
+class RulesReader:
+    """Hand-made reading: scores the sentences of the retrieved passages, quotes the best, and
+    pins a short answer down by answer type (a `types.Reader`)."""
 
     def __init__(self, index: Index, config: Config | None = None):
         self.index = index
         self.config = config or index.config
         self._term_cache: dict[int, frozenset[str]] = {}
         self._par_cache: dict[int, frozenset[str]] = {}
+        self._models = (weights.model("rules_confidence", FEATURES + NER_FEATURES),
+                        weights.model("rules_confidence_plain", FEATURES))
+
+    @property
+    def abstain_below(self) -> float:
+        return float(self._models[0]["abstain_below"])
 
     # -- features ------------------------------------------------------------------------------
     def _sent_terms(self, row: int) -> frozenset[str]:
@@ -91,7 +112,7 @@ class Answerer:
             self._term_cache[key] = t
         return t
 
-    def features(self, question: str, qvec: np.ndarray, passages: list[Passage],
+    def features(self, question: str, qvec: np.ndarray, passages: Sequence[Passage],
                  qtype: str | None) -> tuple[list[_Cand], dict[str, float], float]:
         idx = self.index
         bm = idx.bm25
@@ -101,12 +122,12 @@ class Answerer:
         top_score = passages[0].score if passages else 1.0
         cands: list[_Cand] = []
         for p in passages:
-            first, last = idx.par_sentences[p.index]
-            if last <= first:
+            pi = idx.row(p.doc, p.paragraph)
+            rows = idx.sentence_rows(pi)
+            if not rows:
                 continue
-            rows = np.arange(first, last)
-            cos = idx.sentence_vectors[rows] @ qvec
-            title = self._title_terms(p.index)
+            cos = idx.sentence_scores(qvec, rows)
+            title = self._title_terms(pi)
             rel = p.score / top_score if top_score > 0 else 0.0
             for r, c in zip(rows, cos):
                 st = self._sent_terms(int(r)) | title
@@ -114,9 +135,9 @@ class Answerer:
                 _, a, b = idx.sentence_spans[r]
                 fit = 0.5
                 if qtype:
-                    text = idx.paragraphs[p.index].text[a:b]
+                    text = idx.paragraphs[pi].text[a:b]
                     fit = 1.0 if self._typed(text, qtype, set(qterms)) else 0.0
-                cands.append(_Cand(int(r), p.index, int(a), int(b), float(c), ov, rel, fit))
+                cands.append(_Cand(int(r), pi, int(a), int(b), float(c), ov, rel, fit))
         return cands, weights, total
 
     @staticmethod
@@ -137,16 +158,25 @@ class Answerer:
                 + cfg.w_type * c.type_fit)
 
     # -- answer --------------------------------------------------------------------------------
-    def answer(self, question: str, passages: list[Passage], qvec: np.ndarray,
-               original: str | None = None, more: Sequence[Passage] = ()
-               ) -> tuple[list[Snippet], Citation | None, float, dict]:
+    def read(self, question: str, passages: Sequence[Passage], qvec: np.ndarray,
+             more: Sequence[Passage] = ()) -> Reading:
         """Snippets, short answer, confidence and its features, from `passages`; `more`
         (the next passages down) are only searched for documents that corroborate."""
-        original = original or question
+        an = self.analyse(question, passages, qvec)
+        if an is None:
+            return Reading()
+        snippets = self._snippets(an.cands, an.qtype, an.qterms, question, more)
+        short = snippets[0].short if snippets else None
+        return Reading(tuple(snippets), short, an.confidence, an.features)
+
+    def analyse(self, question: str, passages: Sequence[Passage], qvec: np.ndarray) -> "Analysis | None":
+        """Every sentence of `passages` scored and ranked, the best one's features, and the
+        confidence they give; None when the passages hold no sentence."""
+        original = question
         qtype = answer_type(original)
         cands, weights, total = self.features(question, qvec, passages, qtype)
         if not cands:
-            return [], None, 0.0, {}
+            return None
         for c in cands:
             c.score = self._score(c)
         cands.sort(key=lambda c: -c.score)
@@ -166,11 +196,10 @@ class Answerer:
             **self._contrast(original, best),
         }
         confidence = self._confidence(feats)
-        if self._focus_absent(original, best.pi) or _not_english(original):
+        off_topic = self._focus_absent(original, best.pi) or _not_english(original)
+        if off_topic:
             confidence *= self.config.focus_absent_factor
-        snippets = self._snippets(cands, qtype, set(weights), original, more)
-        short = snippets[0].short if snippets else None
-        return snippets, short, confidence, feats
+        return Analysis(cands, feats, confidence, qtype, frozenset(weights), off_topic)
 
     def _mismatch(self, original: str, question: str, best: _Cand) -> dict[str, float]:
         """Signs that the question asks about something the best sentence does not state:
@@ -255,9 +284,8 @@ class Answerer:
 
     def _confidence(self, f: dict[str, float]) -> float:
         # the entity features are there only when spaCy is: each case has its own fitted weights
-        coef = self.config.confidence_coef if "ent_swap" in f else self.config.confidence_coef_plain
-        z = coef["bias"] + sum(coef.get(k, 0.0) * v for k, v in f.items())
-        return _sigmoid(z)
+        m = self._models[0 if "ent_swap" in f else 1]
+        return _sigmoid(m["bias"] + sum(w * f[k] for k, w in m["coef"].items()))
 
     def _span(self, c: _Cand) -> tuple[int, int]:
         """Widen the best sentence to its neighbour when it leans on it (a pronoun, a 'However')."""
@@ -272,17 +300,17 @@ class Answerer:
         return start, end
 
     def _same_statement(self, c: _Cand, pick: _Pick) -> bool:
-        return (float(self.index.sentence_vectors[c.row] @ self.index.sentence_vectors[pick.cand.row]) >= 0.9
+        return (self.index.sentence_similarity(c.row, pick.cand.row) >= 0.9
                 or _jaccard(self._sent_terms(c.row), self._sent_terms(pick.cand.row)) >= 0.6)
 
-    def _snippets(self, cands: list[_Cand], qtype: str | None, qterms: set[str], question: str,
+    def _snippets(self, cands: list[_Cand], qtype: str | None, qterms: frozenset[str], question: str,
                   more: Sequence[Passage] = ()) -> list[Snippet]:
         """The best distinct statements; the same statement in another document corroborates."""
         idx = self.index
         picks: list[_Pick] = []
         within = [c for c in cands if c.score >= cands[0].score - self.config.snippet_window]
-        extra = [_Cand(int(r), p.index, int(idx.sentence_spans[r][1]), int(idx.sentence_spans[r][2]), 0, 0, 0, 0)
-                 for p in more for r in range(*idx.par_sentences[p.index])]
+        extra = [_Cand(r, pi, int(idx.sentence_spans[r][1]), int(idx.sentence_spans[r][2]), 0, 0, 0, 0)
+                 for pi in (idx.row(p.doc, p.paragraph) for p in more) for r in idx.sentence_rows(pi)]
         for n, c in enumerate(within + extra):
             start, end = self._span(c)
             overlaps = [p for p in picks if p.cand.pi == c.pi and start < p.end and p.start < end]
@@ -301,11 +329,12 @@ class Answerer:
         for i, pk in enumerate(picks):
             p, doc = idx.paragraphs[pk.cand.pi], idx.doc_of(pk.cand.pi)
             short = self._short(pk.cand, qtype, qterms, question) if i == 0 else None
-            out.append(Snippet(p.text[pk.start:pk.end], p.doc, p.paragraph, pk.start, pk.end, float(pk.cand.score),
-                               doc.title, doc.date, tuple(pk.also), short))
+            out.append(Snippet(p.text[pk.start:pk.end],
+                               Citation(p.doc, p.paragraph, pk.start, pk.end, doc.title, doc.date),
+                               float(pk.cand.score), tuple(pk.also), short))
         return out
 
-    def _short(self, c: _Cand, qtype: str | None, qterms: set[str], question: str) -> Citation | None:
+    def _short(self, c: _Cand, qtype: str | None, qterms: frozenset[str], question: str) -> Citation | None:
         """The typed phrase nearest the question's words in the best sentence, if there is one."""
         if not qtype:
             return None
@@ -326,21 +355,22 @@ class Answerer:
         return Citation(p.doc, p.paragraph, c.start + s, c.start + e, doc.title, doc.date)
 
 
-class BaselineAnswerer(Answerer):
+class BaselineReader:
     """The plain baseline for comparison: best sentence by cosine in the top paragraph, never abstains."""
 
-    def answer(self, question, passages, qvec, original=None, more=()):
+    def __init__(self, index: Index, config: Config | None = None):
+        self.index = index
+
+    def read(self, question, passages, qvec, more=()) -> Reading:
         idx = self.index
         for p in passages[:1]:
-            first, last = idx.par_sentences[p.index]
-            if last > first:
-                cos = idx.sentence_vectors[first:last] @ qvec
-                r = first + int(np.argmax(cos))
-                _, a, b = (int(x) for x in idx.sentence_spans[r])
-                doc = idx.doc_of(p.index)
-                snip = Snippet(p.text[a:b], p.doc, p.paragraph, a, b, float(cos.max()), doc.title, doc.date)
-                return [snip], None, 1.0, {}
-        return [], None, 0.0, {}
+            rows = idx.sentence_rows(idx.row(p.doc, p.paragraph))
+            if rows:
+                cos = idx.sentence_scores(qvec, rows)
+                _, a, b = (int(x) for x in idx.sentence_spans[rows[int(np.argmax(cos))]])
+                snip = Snippet(p.text[a:b], Citation(p.doc, p.paragraph, a, b, p.title, p.date), float(cos.max()))
+                return Reading((snip,), None, 1.0)
+        return Reading()
 
 
 # function words of German, French, Spanish, Italian and Portuguese that are not English words

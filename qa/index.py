@@ -1,11 +1,12 @@
-"""Corpus -> store: incremental indexing, and the open in-memory index the retriever reads.
+"""Corpus -> store: `Indexer` builds and updates a store incrementally (under its lock);
+`Index` is the open, read-only view of one generation that the retriever and readers use.
 
 Only new or changed files are embedded; unchanged ones reuse their vectors; an unchanged
 corpus re-opens without loading the model at all.
 """
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,10 @@ from . import store as st
 from .config import Config, default_store_for
 from .corpus import Corpus, Document, Paragraph, read_corpus
 from .embed import Embedder, get_embedder
+from .lexical import BM25Index
 from .sentences import split as split_sentences
+
+log = logging.getLogger("qa")
 
 PARSER_VERSION = 3  # bump when corpus parsing or sentence splitting changes: stores rebuild
 
@@ -70,7 +74,8 @@ def passage_text(doc: Document, p: Paragraph, with_title: bool) -> str:
 
 
 class Index:
-    """An open index: documents, paragraph and sentence vectors, BM25, all in memory (vectors mmapped)."""
+    """An open index: documents, paragraph and sentence vectors, BM25, all in memory (vectors
+    mmapped). Rows are this generation's; what leaves the index is named by (doc, paragraph)."""
 
     def __init__(self, corpus_root: Path, store_dir: Path, config: Config, data: st.StoreData,
                  stats: IndexStats, embedder: Embedder, skipped=()):
@@ -99,7 +104,8 @@ class Index:
         self.sentence_spans = np.asarray(spans, dtype=np.int64).reshape(-1, 3)
         self.par_sentences = np.asarray(par_sent, dtype=np.int64).reshape(-1, 2)
         self.vectors = st.NumpyStore(data.vectors)
-        self.sentence_vectors = np.asarray(data.sentence_vectors)
+        self.sentence_vectors = st.NumpyStore(np.asarray(data.sentence_vectors))
+        self.answerable = np.array([p.answerable for p in self.paragraphs], dtype=bool)
         self._bm25 = None
         self._by_key = {(p.doc, p.paragraph): i for i, p in enumerate(self.paragraphs)}
 
@@ -110,48 +116,89 @@ class Index:
     def find(self, doc: str, paragraph: int) -> int | None:
         return self._by_key.get((doc, paragraph))
 
+    def row(self, doc: str, paragraph: int) -> int:
+        """The row of a passage or citation in this generation (KeyError if it is not here)."""
+        return self._by_key[(doc, paragraph)]
+
+    def sentence_rows(self, pi: int) -> range:
+        first, last = self.par_sentences[pi]
+        return range(int(first), int(last))
+
+    def sentence_scores(self, qvec: np.ndarray, rows) -> np.ndarray:
+        """Cosine of the question to the given sentence rows."""
+        return self.sentence_vectors.score(qvec, np.asarray(rows, dtype=np.int64))
+
+    def dense_scores(self, qvec: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Per paragraph row, the better of its own cosine and its best sentence's."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.asarray(self.vectors.score(qvec, ids), dtype=np.float32).copy()
+        first, last = self.par_sentences[ids, 0], self.par_sentences[ids, 1]
+        has = last > first
+        if has.any():
+            rows = np.concatenate([np.arange(a, b) for a, b in zip(first[has], last[has])])
+            sims = np.asarray(self.sentence_vectors.score(qvec, rows), dtype=np.float32)
+            starts = np.concatenate([[0], np.cumsum((last - first)[has])[:-1]])
+            out[has] = np.maximum(out[has], np.maximum.reduceat(sims, starts))
+        return out
+
+    def sentence_similarity(self, a: int, b: int) -> float:
+        va, vb = self.sentence_vectors.get(np.array([a, b]))
+        return float(va @ vb)
+
     def text_for_retrieval(self, pi: int) -> str:
         return passage_text(self.doc_of(pi), self.paragraphs[pi], self.config.title_in_text)
 
     @property
     def bm25(self):
         if self._bm25 is None:
-            from .retrieve import LexicalIndex
-            self._bm25 = LexicalIndex([self.text_for_retrieval(i) for i in range(len(self.paragraphs))])
+            self._bm25 = BM25Index([self.text_for_retrieval(i) for i in range(len(self.paragraphs))])
         return self._bm25
 
     @property
     def name(self) -> str:
         return self.corpus_root.name
 
-    # -- building --------------------------------------------------------------------------------
     @classmethod
     def open(cls, corpus: str | Path, store_dir: str | Path | None = None, config: Config | None = None,
              progress: Callable[[int, int], None] | None = None,
              notice: Callable[[str], None] | None = None) -> "Index":
         """Open the store for `corpus`, embedding only what changed since it was written."""
-        config = config or Config.from_env()
-        notice = notice or (lambda m: print(m, file=sys.stderr))
+        return Indexer(config, progress=progress, notice=notice).open(corpus, store_dir)
+
+
+class Indexer:
+    """Brings a store up to date with its corpus (one indexer at a time, by the store's lock)
+    and opens it. A new generation replaces the old only once complete."""
+
+    def __init__(self, config: Config | None = None, embedder: Embedder | None = None,
+                 progress: Callable[[int, int], None] | None = None,
+                 notice: Callable[[str], None] | None = None):
+        self.config = config or Config.from_env()
+        self.embedder = embedder or get_embedder(self.config.model, self.config.threads, self.config.batch_size)
+        self.progress = progress
+        self.notice = notice or log.warning
+
+    def open(self, corpus: str | Path, store_dir: str | Path | None = None) -> Index:
+        config, notice = self.config, self.notice
         t0 = time.perf_counter()
         root = Path(corpus).expanduser()
         parsed = read_corpus(root, max_file_mb=config.max_file_mb)
         store_dir = Path(store_dir) if store_dir else default_store_for(root)
-        embedder = get_embedder(config.model, config.threads, config.batch_size)
         stats = IndexStats()
         for s in parsed.skipped:
             stats.notices.append(f"skipped {s.path}: {s.reason}")
-        data = cls._load_valid(store_dir, config, stats)
-        if data is None or cls._changed(data, parsed):
+        data = self._load_valid(store_dir, config, stats)
+        if data is None or self._changed(data, parsed):
             with st.locked(store_dir, notice):
-                data = cls._load_valid(store_dir, config, stats)  # another indexer may have finished
-                if data is None or cls._changed(data, parsed):
+                data = self._load_valid(store_dir, config, stats)  # another indexer may have finished
+                if data is None or self._changed(data, parsed):
                     if stats.rebuilt_reason:
                         notice(f"rebuilding the index: {stats.rebuilt_reason}")
-                    data = cls._update(store_dir, parsed, data, config, embedder, stats, progress)
+                    data = self._update(store_dir, parsed, data, config, self.embedder, stats, self.progress)
         if not (stats.embedded_files or stats.removed_files):
             stats.reused_files = len(parsed.documents)
         stats.seconds = time.perf_counter() - t0
-        return cls(root, store_dir, config, data, stats, embedder, parsed.skipped)
+        return Index(root, store_dir, config, data, stats, self.embedder, parsed.skipped)
 
     @staticmethod
     def _load_valid(store_dir: Path, config: Config, stats: IndexStats) -> st.StoreData | None:

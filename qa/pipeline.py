@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .answerer import Answerer, BaselineAnswerer
 from .config import SEEDS_DIR, Config
 from .errors import QAError
 from .index import Index
-from .retrieve import Retriever
 from .text import terms
-from .types import Answer
+from .types import Answer, Reader, Retriever
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -78,17 +76,56 @@ def resolve_follow_up(question: str, history: Sequence | None) -> FollowUp:
     return FollowUp(answer_q, f"{answer_q} {prev_q}".strip())
 
 
+def _reader_for(name: str) -> Callable:
+    from .answerer import BaselineReader, RulesReader
+    if name == "baseline":
+        return BaselineReader
+    if name == "rules":
+        return RulesReader
+    if name == "reader":
+        from .reader import ModelReader, available
+        return ModelReader if available() else RulesReader  # a checkout without the adapter
+    raise QAError(f"unknown answerer {name!r} (choose from {', '.join(ANSWERERS)})")
+
+
+ANSWERERS = ("reader", "rules", "baseline")
+
+
+def _built(stage, method: str, *args):
+    """A stage instance as it is; a class or factory called with the open index."""
+    return stage(*args) if isinstance(stage, type) or not hasattr(stage, method) else stage
+
+
 class QA:
-    """An open index with its retriever and answerer: build once, ask many times."""
+    """An open index with its retriever and reader: build once, ask many times.
+
+    `retriever` and `reader` are stages (instances, or factories called with the open index);
+    by name, `retriever` is one of retrieve.RETRIEVERS and `reader` one of ANSWERERS.
+    """
 
     def __init__(self, corpus: str | Path = SEEDS_DIR, store: str | Path | None = None,
                  config: Config | None = None, progress: Callable[[int, int], None] | None = None,
-                 notice: Callable[[str], None] | None = None, mode: str = "hybrid",
-                 answerer: str = "qa"):
+                 notice: Callable[[str], None] | None = None, *,
+                 retriever: "Retriever | Callable | str" = "hybrid", reader: "Reader | Callable | str | None" = None):
+        from .retrieve import RETRIEVERS
         self.config = config or Config.from_env()
         self.index = Index.open(corpus, store, self.config, progress=progress, notice=notice)
-        self.retriever = Retriever(self.index, mode)
-        self.answerer = (BaselineAnswerer if answerer == "baseline" else Answerer)(self.index, self.config)
+        if isinstance(retriever, str):
+            if retriever not in RETRIEVERS:
+                raise QAError(f"unknown retriever {retriever!r} (choose from {', '.join(RETRIEVERS)})")
+            retriever = RETRIEVERS[retriever]
+        self.retriever = _built(retriever, "retrieve", self.index)
+        reader = self.config.answerer if reader is None else reader
+        if isinstance(reader, str):
+            reader = _reader_for(reader)
+        self.reader = _built(reader, "read", self.index, self.config)
+
+    @property
+    def abstain_below(self) -> float:
+        """The threshold fitted with the reader's confidence model, unless configured."""
+        if self.config.abstain_below is not None:
+            return self.config.abstain_below
+        return float(getattr(self.reader, "abstain_below", 0.0))
 
     def ask(self, question: str, *, top_k: int | None = None, history: Sequence | None = None,
             retrieve_k: int | None = None) -> Answer:
@@ -104,19 +141,19 @@ class QA:
         t2 = time.perf_counter()
         passages = self.retriever.retrieve(fu.search_query, max(2 * top_k, retrieve_k or 0), qvec=qvec)
         t3 = time.perf_counter()
-        snippets, short, conf, _ = self.answerer.answer(fu.answer_query, passages[:top_k], qvec,
-                                                        more=passages[top_k:2 * top_k])
+        reading = self.reader.read(fu.answer_query, passages[:top_k], qvec, more=passages[top_k:2 * top_k])
         t4 = time.perf_counter()
-        abstain = not snippets or conf < self.config.abstain_below
+        abstain = not reading.snippets or reading.confidence < self.abstain_below
+        short = None if abstain else reading.short
         if abstain:
             text = ""
         elif short is not None:
-            text = self.index.paragraphs[self.index.find(short.doc, short.paragraph)].text[short.start:short.end]
+            text = self.index.paragraphs[self.index.row(short.doc, short.paragraph)].text[short.start:short.end]
         else:
-            text = snippets[0].text
+            text = reading.snippets[0].text
         timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}
-        return Answer(original, text, abstain, conf, snippets, passages[:max(top_k, retrieve_k or 0)],
-                      None if abstain else short, timings)
+        return Answer(original, text, abstain, reading.confidence, list(reading.snippets),
+                      passages[:max(top_k, retrieve_k or 0)], short, timings)
 
 
 _OPEN: dict[tuple[str, str], QA] = {}

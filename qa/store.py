@@ -22,7 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterator
 
 import numpy as np
 
@@ -33,20 +33,8 @@ class StoreError(Exception):
     """The store on disk cannot be used as it is (missing, corrupt, other model)."""
 
 
-class VectorStore(Protocol):
-    """What the retriever needs from a vector index; an ANN index or a remote DB can stand in."""
-
-    def __len__(self) -> int: ...
-
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (ids, cosine scores), best first."""
-
-    def score(self, query: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
-        """Cosine scores of the given ids (all rows when None)."""
-
-
 class NumpyStore:
-    """Exact search over normalised float32 vectors (≈4 ms for 100k x 384)."""
+    """Exact search over normalised float32 vectors (≈4 ms for 100k x 384): a `types.DenseStore`."""
 
     def __init__(self, vectors: np.ndarray):
         self.vectors = vectors
@@ -66,6 +54,9 @@ class NumpyStore:
 
     def score(self, query: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
         return (self.vectors if ids is None else self.vectors[ids]) @ query
+
+    def get(self, ids: np.ndarray) -> np.ndarray:
+        return np.asarray(self.vectors[ids])
 
 
 @dataclass

@@ -1,9 +1,15 @@
-"""Typed answer objects shared by the answerer, the CLI, the chat and the evaluator."""
+"""Typed objects shared by the stages and the front ends, and the stages' small interfaces.
+
+Data flows one way: corpus -> index -> retrieve (`Passage`) -> read (`Reading`) -> `Answer`.
+A new dense store, lexical index, retriever or reader is a new class that meets one of the
+protocols below and is injected into `qa.pipeline.QA`; the pipeline itself does not change.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Mapping, Protocol, Sequence
 
-from .retrieve import Passage
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -19,23 +25,65 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """A retrieved paragraph with its fused score (and the two parts, for inspection).
+    Its identity is (`doc`, `paragraph`): stable across index generations, unlike a row."""
+
+    doc: str
+    paragraph: int
+    score: float
+    text: str
+    title: str
+    date: str | None
+    bm25: float = 0.0
+    dense: float = 0.0
+
+    @property
+    def id(self) -> tuple[str, int]:
+        return (self.doc, self.paragraph)
+
+    def to_dict(self) -> dict:
+        return {"doc": self.doc, "paragraph": self.paragraph, "score": round(self.score, 4),
+                "text": self.text, "title": self.title, "date": self.date}
+
+
+@dataclass(frozen=True)
 class Snippet:
     """A verbatim quote from one paragraph, plus the other documents that say the same thing."""
 
     text: str
-    doc: str
-    paragraph: int
-    start: int
-    end: int
+    citation: Citation
     score: float
-    title: str = ""
-    date: str | None = None
     corroborated_by: tuple[Citation, ...] = ()
     short: Citation | None = None  # the short answer inside this snippet, when pinned down
 
+    doc = property(lambda self: self.citation.doc)
+    paragraph = property(lambda self: self.citation.paragraph)
+    start = property(lambda self: self.citation.start)
+    end = property(lambda self: self.citation.end)
+    title = property(lambda self: self.citation.title)
+    date = property(lambda self: self.citation.date)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, **asdict(self.citation), "score": round(self.score, 4),
+                "short": asdict(self.short) if self.short else None,
+                "corroborated_by": [asdict(c) for c in self.corroborated_by]}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a reader makes of the passages: quotes best first, the short answer when it pins
+    one down, and P(the first quote holds a right answer). "No answer" is a scored reading
+    too: no snippets, or a confidence the pipeline finds too low."""
+
+    snippets: tuple[Snippet, ...] = ()
+    short: Citation | None = None
+    confidence: float = 0.0
+    features: Mapping[str, float] = field(default_factory=dict, compare=False)
+
     @property
-    def citation(self) -> Citation:
-        return Citation(self.doc, self.paragraph, self.start, self.end, self.title, self.date)
+    def no_answer(self) -> float:
+        return 1.0 - self.confidence
 
 
 @dataclass(frozen=True)
@@ -56,13 +104,46 @@ class Answer:
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
             "short_answer": asdict(self.short_answer) if self.short_answer else None,
-            "snippets": [
-                {**{k: v for k, v in asdict(s).items() if k not in ("corroborated_by", "short")},
-                 "score": round(s.score, 4),
-                 "short": asdict(s.short) if s.short else None,
-                 "corroborated_by": [asdict(c) for c in s.corroborated_by]}
-                for s in self.snippets
-            ],
+            "snippets": [s.to_dict() for s in self.snippets],
             "passages": [p.to_dict() for p in self.passages],
             "timings_ms": {k: round(v * 1000, 2) for k, v in self.timings.items()},
         }
+
+
+# -- the stages' interfaces ----------------------------------------------------------------------
+class DenseStore(Protocol):
+    """Vectors by row; an exact numpy store, an ANN index or a remote database can stand in."""
+
+    def __len__(self) -> int: ...
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (row ids, cosine scores), best first."""
+
+    def score(self, query: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """Cosine scores of the given rows (all rows when None)."""
+
+    def get(self, ids: np.ndarray) -> np.ndarray:
+        """The vectors of the given rows."""
+
+
+class LexicalIndex(Protocol):
+    """Term search over the same rows as the dense store."""
+
+    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (row ids, scores), best first; only rows that match a query term."""
+
+    def score(self, query: str, ids: np.ndarray) -> np.ndarray: ...
+
+    def idf_of(self, term: str) -> float: ...
+
+
+class Retriever(Protocol):
+    def retrieve(self, question: str, k: int = 5, qvec: np.ndarray | None = None) -> list[Passage]: ...
+
+
+class Reader(Protocol):
+    """Passages -> a Reading. `more` are the next passages down, searched only for
+    documents that corroborate the quotes."""
+
+    def read(self, question: str, passages: Sequence[Passage], qvec: np.ndarray,
+             more: Sequence[Passage] = ()) -> Reading: ...

@@ -140,16 +140,16 @@ def test_to_dict_is_json_with_documented_keys(seed_answers):
 
 def test_baseline_quotes_the_best_cosine_sentence_of_the_top_paragraph(seeds_store_dir):
     from qa.config import Config
-    base = QA(SEEDS_PATH, store=seeds_store_dir, config=Config(), answerer="baseline", notice=lambda m: None)
+    base = QA(SEEDS_PATH, store=seeds_store_dir, config=Config(), reader="baseline", notice=lambda m: None)
     ans = base.ask("Who will lead the Chinese delegation?")
     top = ans.passages[0]
     assert len(ans.snippets) == 1 and not ans.abstained
     s = ans.snippets[0]
     assert (s.doc, s.paragraph) == (top.doc, top.paragraph)
     idx = base.index
-    first, last = idx.par_sentences[top.index]
+    first, last = idx.par_sentences[idx.row(*top.id)]
     qvec = idx.embedder.encode_query(ans.question)
-    best = first + int(np.argmax(idx.sentence_vectors[first:last] @ qvec))
+    best = first + int(np.argmax(idx.sentence_vectors.vectors[first:last] @ qvec))
     assert (s.start, s.end) == tuple(int(x) for x in idx.sentence_spans[best][1:])
 
 
@@ -188,21 +188,40 @@ def test_entity_swap_is_seen_and_an_entity_of_the_wanted_kind_is_found():
 
 def test_features_and_coefficients_agree(seeds_qa):
     """Every feature the answerer reports has a fitted weight, in whichever model applies."""
-    cfg = seeds_qa.config
+    from qa import weights
+    rules = answerer_mod.RulesReader(seeds_qa.index, seeds_qa.config)
     ans = seeds_qa.ask("Who did Shoigu meet in Pyongyang?")
     passages = seeds_qa.retriever.retrieve(ans.question, 5)
     qvec = seeds_qa.index.embedder.encode_query(ans.question)
-    *_, feats = seeds_qa.answerer.answer(ans.question, passages, qvec)
-    coef = cfg.confidence_coef if ner.available() else cfg.confidence_coef_plain
-    assert set(feats) == set(coef) - {"bias"}
-    assert set(cfg.confidence_coef_plain) < set(cfg.confidence_coef)
+    feats = rules.read(ans.question, passages, qvec).features
+    model = weights.fitted()["rules_confidence" if ner.available() else "rules_confidence_plain"]
+    assert set(feats) == set(model["coef"]) == set(model["features"])
+    plain = weights.fitted()["rules_confidence_plain"]["features"]
+    assert set(plain) < set(weights.fitted()["rules_confidence"]["features"])
+
+
+def test_weights_that_do_not_match_the_features_are_refused(tmp_path):
+    from qa import weights
+    from qa.errors import QAError
+    path = tmp_path / "weights.json"
+    weights.save({"m": {"features": ["cos", "gone"], "bias": 0.0, "coef": {"cos": 1.0, "gone": 1.0}}}, path)
+    assert weights.model("m", ["gone", "cos"], path)["coef"]["cos"] == 1.0
+    with pytest.raises(QAError, match="gone"):
+        weights.model("m", ["cos"], path)
+    with pytest.raises(QAError, match="no model"):
+        weights.model("other", ["cos"], path)
+    path.write_text('{"format": 99}')
+    weights._CACHE.clear()
+    with pytest.raises(QAError, match="format"):
+        weights.fitted(path)
 
 
 def test_without_spacy_the_plain_model_answers(seeds_qa, monkeypatch):
     monkeypatch.setattr(ner, "available", lambda: False)
     ans = seeds_qa.ask("Who did Shoigu meet in Pyongyang?")
-    *_, feats = seeds_qa.answerer.answer(ans.question, seeds_qa.retriever.retrieve(ans.question, 5),
-                                         seeds_qa.index.embedder.encode_query(ans.question))
+    rules = answerer_mod.RulesReader(seeds_qa.index, seeds_qa.config)
+    feats = rules.read(ans.question, seeds_qa.retriever.retrieve(ans.question, 5),
+                       seeds_qa.index.embedder.encode_query(ans.question)).features
     assert "ent_swap" not in feats
     assert not ans.abstained and "Kang" in ans.text
 

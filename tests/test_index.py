@@ -179,7 +179,7 @@ def test_incremental_vectors_match_a_fresh_build(built, tmp_path):
     assert [p.text for p in updated.paragraphs] == [p.text for p in fresh.paragraphs]
     np.testing.assert_allclose(np.asarray(updated.vectors.vectors), np.asarray(fresh.vectors.vectors),
                                atol=1e-4)
-    np.testing.assert_allclose(updated.sentence_vectors, fresh.sentence_vectors, atol=1e-4)
+    np.testing.assert_allclose(updated.sentence_vectors.vectors, fresh.sentence_vectors.vectors, atol=1e-4)
     assert np.array_equal(updated.sentence_spans, fresh.sentence_spans)
 
 

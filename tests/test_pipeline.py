@@ -64,7 +64,7 @@ Q_MEET, Q_JOB = "Who did Shoigu meet in Pyongyang?", "What is his job?"
 
 def test_follow_up_query_carries_the_previous_turn():
     prev = Answer(Q_MEET, "Kang Sun-nam", False, 0.9,
-                  [Snippet("Shoigu met Kang Sun-nam.", FOX, 4, 0, 24, 1.0)], [],
+                  [Snippet("Shoigu met Kang Sun-nam.", Citation(FOX, 4, 0, 24), 1.0)], [],
                   Citation(FOX, 4, 11, 23))
     fu = resolve_follow_up(Q_JOB, [prev])
     assert fu.answer_query == "What is Kang Sun-nam's job?"          # possessive pronoun resolved

@@ -1,18 +1,20 @@
-"""qa.retrieve on the seeds: paraphrases, the three modes, and page chrome never surfacing."""
+"""qa.retrieve on the seeds: paraphrases, the three retrievers, and page chrome never surfacing."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from conftest import AFP, FOX
-from qa.retrieve import MODES, LexicalIndex, Passage, Retriever
+from qa.lexical import BM25Index
+from qa.retrieve import MODES, RETRIEVERS
+from qa.types import Passage
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
 
 
 @pytest.fixture(scope="module")
 def retrievers(seeds_qa):
-    return {mode: Retriever(seeds_qa.index, mode) for mode in MODES}
+    return {mode: RETRIEVERS[mode](seeds_qa.index) for mode in MODES}
 
 
 @pytest.mark.parametrize("question, doc, needle", [
@@ -41,9 +43,9 @@ def test_modes_return_passages_best_first(retrievers, seeds_qa, mode):
         assert scores == sorted(scores, reverse=True), scores
         assert len({(p.doc, p.paragraph) for p in ps}) == len(ps)
         for p in ps:
-            par = idx.paragraphs[p.index]
+            par = idx.paragraphs[idx.row(*p.id)]
             assert (par.doc, par.paragraph, par.text) == (p.doc, p.paragraph, p.text)
-            assert p.title == idx.doc_of(p.index).title
+            assert p.title == idx.doc_of(idx.row(*p.id)).title
             assert np.isfinite(p.score)
         d = ps[0].to_dict()
         assert set(d) == {"doc", "paragraph", "score", "text", "title", "date"}
@@ -75,7 +77,7 @@ def test_page_chrome_is_never_returned(retrievers, seeds_qa, mode, question):
     ps = retrievers[mode].retrieve(question, len(idx.paragraphs))
     assert ps
     for p in ps:
-        par = idx.paragraphs[p.index]
+        par = idx.paragraphs[idx.row(*p.id)]
         assert par.answerable, (par.kind, par.text[:80])
         assert "is a writer for Fox News Digital" not in p.text
         assert "All rights reserved" not in p.text
@@ -91,23 +93,21 @@ def test_k_zero_and_k_larger_than_corpus(retrievers, seeds_qa):
             assert len(ps) == n_answerable
 
 
-def test_unknown_mode_rejected(seeds_qa):
-    with pytest.raises(ValueError):
-        Retriever(seeds_qa.index, "sparse")
-
-
 def test_question_with_no_known_terms(retrievers):
-    # BM25 scores all zero: no crash, scores still best-first
-    ps = retrievers["bm25"].retrieve("zxqv wvut", 3)
-    assert all(p.score == 0.0 for p in ps)
+    # no term matches: BM25 finds nothing (no crash); the hybrid still ranks by the dense side
+    assert retrievers["bm25"].retrieve("zxqv wvut", 3) == []
     ps = retrievers["hybrid"].retrieve("zxqv wvut", 3)
     scores = [p.score for p in ps]
     assert scores == sorted(scores, reverse=True)
 
 
-def test_lexical_index_idf():
-    lex = LexicalIndex(["the comet passed the sun", "the harbour bridge reopened", "apple harvest"])
+def test_lexical_index_idf_search_and_score():
+    lex = BM25Index(["the comet passed the sun", "the harbour bridge reopened", "apple harvest"])
     s = lex.scores("comet")
     assert s[0] > 0 and s[1] == 0 and s[2] == 0
     assert lex.idf_of("unseenterm") >= max(lex.idf.values())
     assert lex.scores("").tolist() == [0.0, 0.0, 0.0]
+    ids, scores = lex.search("comet harbour bridge", 5)
+    assert ids.tolist() == [1, 0] and scores[0] > scores[1] > 0  # only matching rows, best first
+    assert lex.score("comet harbour bridge", np.array([2, 0])).tolist() == [0.0, float(scores[1])]
+    assert lex.search("", 5)[0].tolist() == []

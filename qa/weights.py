@@ -1,0 +1,63 @@
+"""The one file of fitted weights (`qa/models/weights.json`): confidence models and their
+abstention thresholds, written by `bench/fit_confidence.py`, read once per process.
+
+Each model names the features it was fitted on; the reader that uses it checks that list
+against the features it computes, so a refit and a code change cannot drift apart silently.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Iterable
+
+from .errors import QAError
+
+WEIGHTS_FILE = Path(__file__).resolve().parent / "models" / "weights.json"
+FORMAT = 1
+
+_LOCK = threading.Lock()
+_CACHE: dict[str, dict] = {}
+
+
+def fitted(path: str | Path = WEIGHTS_FILE) -> dict:
+    key = str(path)
+    with _LOCK:
+        w = _CACHE.get(key)
+        if w is None:
+            try:
+                w = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                raise QAError(f"fitted weights {path} are unreadable ({e})") from None
+            if w.get("format") != FORMAT:
+                raise QAError(f"fitted weights {path} have format {w.get('format')!r}, expected {FORMAT}")
+            _CACHE[key] = w
+    return w
+
+
+def model(name: str, features: Iterable[str], path: str | Path = WEIGHTS_FILE) -> dict:
+    """The fitted model `name`, after checking it was fitted on exactly `features`."""
+    try:
+        m = fitted(path)[name]
+    except KeyError:
+        raise QAError(f"fitted weights {path} have no model {name!r}: run bench/fit_confidence.py") from None
+    want, have = list(features), list(m["features"])
+    if sorted(want) != sorted(have):
+        diff = sorted(set(want) ^ set(have))
+        raise QAError(f"fitted model {name!r} does not match the code's features ({', '.join(diff)}): "
+                      "run bench/fit_confidence.py")
+    return m
+
+
+def save(models: dict[str, dict], path: str | Path = WEIGHTS_FILE) -> None:
+    """Replace the named models in the weights file, keeping the others."""
+    path = Path(path)
+    try:
+        current = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        current = {"format": FORMAT}
+    current.update(models)
+    current["format"] = FORMAT
+    path.write_text(json.dumps(current, indent=1) + "\n", encoding="utf-8")
+    with _LOCK:
+        _CACHE.pop(str(path), None)
