@@ -8,42 +8,15 @@ import argparse
 import json
 import sys
 
+from . import ui
 from .errors import QAError
-
-
-def _progress_bar(label: str):
-    """A one-line progress bar on stderr, shown only when it is a terminal and the job is not tiny."""
-    import time
-    tty = sys.stderr.isatty()
-    t0 = time.monotonic()
-    state = {"last": 0.0}
-
-    def update(done: int, total: int):
-        if not tty or total < 50:
-            return
-        now = time.monotonic()
-        if done < total and now - state["last"] < 0.1:
-            return
-        state["last"] = now
-        width = 30
-        frac = done / total if total else 1.0
-        rate = done / max(now - t0, 1e-9)
-        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
-        sys.stderr.write(f"\r{label} [{bar}] {done}/{total} ({rate:.0f}/s)")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-    return update
-
-
-def _notice(msg: str) -> None:
-    print(f"qa: {msg}", file=sys.stderr)
 
 
 def _open(args):
     from .pipeline import QA
     from .config import Config
-    return QA(args.corpus, args.store, Config.from_env(), progress=_progress_bar("indexing"), notice=_notice)
+    return QA(args.corpus, args.store, Config.from_env(), progress=ui.progress_bar("indexing"),
+              notice=ui.notice)
 
 
 def cmd_ask(args) -> int:
@@ -52,7 +25,7 @@ def cmd_ask(args) -> int:
     clean_question(args.question)  # bad input fails before the model loads
     qa = _open(args)
     for n in qa.index.stats.notices:
-        _notice(n)
+        ui.notice(n)
     ans = qa.ask(args.question, top_k=args.top_k)
     if args.json:
         print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
@@ -64,11 +37,11 @@ def cmd_ask(args) -> int:
 def cmd_index(args) -> int:
     from .index import Index
     from .config import Config
-    idx = Index.open(args.corpus, args.store, Config.from_env(), progress=_progress_bar("indexing"),
-                     notice=_notice)
+    idx = Index.open(args.corpus, args.store, Config.from_env(), progress=ui.progress_bar("indexing"),
+                     notice=ui.notice)
     s = idx.stats
     for n in s.notices:
-        _notice(n)
+        ui.notice(n)
     print(f"{idx.name}: {len(idx.documents)} documents, {len(idx.paragraphs)} paragraphs, "
           f"{len(idx.sentence_spans)} sentences in {idx.store_dir}")
     print(f"embedded {s.embedded_files} files ({s.embedded_paragraphs} paragraphs, {s.embedded_sentences} "
@@ -85,7 +58,10 @@ def cmd_chat(args) -> int:
 
 def cmd_eval(args) -> int:
     from .evaluate import main as eval_main
-    return eval_main(args)
+    return eval_main(args.questions, corpus=args.corpus, store=args.store, top_k=args.top_k,
+                     limit=args.limit, mode=args.mode, answerer=args.answerer, json_out=args.json_out,
+                     fail_under=args.fail_under, compare_runs=args.compare, worst=args.worst,
+                     progress=ui.progress_bar, notice=ui.notice)
 
 
 def _positive(v: str) -> int:
@@ -99,7 +75,8 @@ def _positive(v: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import SEEDS_DIR
+    from .config import SEEDS_DIR, Config
+    top_k = Config.top_k  # defaults live in Config only: an option left out (None) means Config's
     p = argparse.ArgumentParser(prog="qa", description="Answer questions about a folder of documents "
                                 "with quoted, cited snippets. With no command: the chat over the seeds.")
     sub = p.add_subparsers(dest="command")
@@ -112,13 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("ask", help="answer one question")
     a.add_argument("question")
     corpus_opts(a)
-    a.add_argument("--top-k", type=_positive, default=5, help="paragraphs to read (default 5)")
+    a.add_argument("--top-k", type=_positive, default=None, help=f"paragraphs to read (default {top_k})")
     a.add_argument("--json", action="store_true", help="print the answer as JSON")
     a.set_defaults(func=cmd_ask)
 
     c = sub.add_parser("chat", help="interactive chat (reads questions line by line when piped)")
     corpus_opts(c)
-    c.add_argument("--top-k", type=_positive, default=5)
+    c.add_argument("--top-k", type=_positive, default=None, help=f"paragraphs to read (default {top_k})")
     c.set_defaults(func=cmd_chat)
 
     i = sub.add_parser("index", help="build or update the index of a corpus")
@@ -130,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--corpus", default=None, help="corpus folder (default: next to the questions, or "
                    "built from SQuAD contexts)")
     e.add_argument("--store", default=None)
-    e.add_argument("--top-k", type=_positive, default=5)
+    e.add_argument("--top-k", type=_positive, default=None, help=f"paragraphs to read (default {top_k})")
     e.add_argument("--limit", type=_positive, default=None, help="only the first N questions")
     e.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid", help="retriever")
     e.add_argument("--answerer", choices=("qa", "baseline"), default="qa",

@@ -1,12 +1,18 @@
-"""`qa eval`: run a question set through the pipeline and score it with standard metrics."""
+"""`qa eval`: run a question set through the pipeline and score it with standard metrics.
+
+No screen of its own: progress and notices go to the callbacks the caller passes (`qa eval`
+passes qa/ui.py's bar and notice line); without them, notices go to the `qa.evaluate` logger.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
 from pathlib import Path
+from typing import Callable, Sequence
 
 from . import metrics as M
 from .config import Config, cache_dir
@@ -14,6 +20,8 @@ from .errors import QAError
 from .questions import Question, load_questions
 
 RETRIEVE_K = 20
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
 # metric name -> (label, format); the order is the table's
 METRICS = [
     ("questions", "questions", "{:.0f}"),
@@ -182,16 +190,18 @@ def parse_fail_under(items: list[str]) -> dict[str, float]:
     return bars
 
 
-def run(questions: list[Question], qa, top_k: int, progress=None) -> list[dict]:
-    from .errors import QAError as _E
+def run(questions: list[Question], qa, top_k: int | None = None, progress: Progress | None = None,
+        notice: Callable[[str], None] | None = None) -> list[dict]:
+    """Ask each question of `questions` (top_k None: the QA's configured one) and score it."""
+    notice = notice or log.warning
     records = []
     for i, q in enumerate(questions):
         try:
             ans = qa.ask(q.question, top_k=top_k, retrieve_k=RETRIEVE_K)
-        except _E as e:  # an unusable question is scored as an abstention
+        except QAError as e:  # an unusable question is scored as an abstention
             from .types import Answer
             ans = Answer(q.question, "", True, 0.0)
-            print(f"qa: question {q.id}: {e}", file=sys.stderr)
+            notice(f"question {q.id}: {e}")
         records.append(score_question(q, ans))
         if progress:
             progress(i + 1, len(questions))
@@ -219,37 +229,48 @@ def compare(a_path: str, b_path: str) -> str:
     return "\n".join(out)
 
 
-def main(args) -> int:
-    from .cli import _notice, _progress_bar
-    if args.compare:
-        print(compare(*args.compare))
+def main(questions: str | os.PathLike | None = None, *, corpus: str | os.PathLike | None = None,
+         store: str | os.PathLike | None = None, top_k: int | None = None, limit: int | None = None,
+         mode: str = "hybrid", answerer: str = "qa", json_out: str | os.PathLike | None = None,
+         fail_under: Sequence[str] = (), compare_runs: Sequence[str] | None = None, worst: int = 5,
+         progress: Callable[[str], Progress | None] | None = None,
+         notice: Callable[[str], None] | None = None) -> int:
+    """`qa eval`: score `questions` (a JSONL or SQuAD JSON file) and print the table; 1 when a
+    `fail_under` bar (METRIC=VALUE) is missed. `compare_runs` (A, B): two `json_out` files side
+    by side instead. `progress(label)` makes the progress callback for "indexing" and "questions";
+    `top_k` None means the configured one."""
+    notice = notice or log.warning
+    progress = progress or (lambda label: None)
+    if compare_runs:
+        print(compare(*compare_runs))
         return 0
-    if not args.questions:
+    if not questions:
         raise QAError("give a questions file (JSONL or SQuAD JSON), or --compare A.json B.json")
-    bars = parse_fail_under(args.fail_under)
-    qpath = Path(args.questions)
-    questions, files = load_questions(qpath)
-    if args.limit:
-        questions = questions[:args.limit]
-    corpus = resolve_corpus(qpath, files, args.corpus)
+    bars = parse_fail_under(fail_under)
+    qpath = Path(questions)
+    qs, files = load_questions(qpath)
+    if limit:
+        qs = qs[:limit]
+    corpus = resolve_corpus(qpath, files, corpus)
     from .pipeline import QA
     t0 = time.perf_counter()
-    qa = QA(corpus, args.store, Config.from_env(), progress=_progress_bar("indexing"), notice=_notice,
-            mode=args.mode, answerer=args.answerer)
+    qa = QA(corpus, store, Config.from_env(), progress=progress("indexing"), notice=notice,
+            mode=mode, answerer=answerer)
     index_s = time.perf_counter() - t0
-    records = run(questions, qa, args.top_k, _progress_bar("questions"))
+    top_k = qa.config.top_k if top_k is None else top_k
+    records = run(qs, qa, top_k, progress("questions"), notice)
     summary = summarize(records, index_s)
-    name = f"{args.mode}/{args.answerer}"
+    name = f"{mode}/{answerer}"
     print(format_table({name: summary}, f"qa eval {qpath} — corpus {corpus} ({len(qa.index.paragraphs)} "
-                                         f"paragraphs), top-k {args.top_k}"))
-    if args.worst:
-        worst = worst_misses(records, args.worst)
-        if worst:
-            print(f"\nworst misses (most confident first):\n{worst}")
-    if args.json_out:
+                                         f"paragraphs), top-k {top_k}"))
+    if worst:
+        misses = worst_misses(records, worst)
+        if misses:
+            print(f"\nworst misses (most confident first):\n{misses}")
+    if json_out:
         payload = {"summary": summary, "questions_file": str(qpath), "corpus": str(corpus),
-                   "mode": args.mode, "answerer": args.answerer, "top_k": args.top_k, "records": records}
-        out = Path(args.json_out)
+                   "mode": mode, "answerer": answerer, "top_k": top_k, "records": records}
+        out = Path(json_out)
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, out)

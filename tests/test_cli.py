@@ -1,6 +1,7 @@
 """The `qa` command: in-process through qa.cli.main, and as a real `python -m qa` process."""
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import time
@@ -8,7 +9,9 @@ import time
 import pytest
 
 from conftest import FOX, PYTHON, REPO_ROOT, SEEDS_PATH, subprocess_env
+from qa import ui
 from qa.cli import build_parser, main
+from qa.config import Config
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
 
@@ -63,20 +66,39 @@ def test_ask_unanswerable_exits_1(capsys, seeds_store_dir):
     assert "Not in the documents" in out
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x1b"])
-def test_ask_empty_question_exits_2(capsys, question, seeds_store_dir):
-    code, out, err = run_cli(capsys, "ask", question, "--store", str(seeds_store_dir))
+def test_ask_empty_question_exits_2(capsys, question, tmp_path):
+    code, out, err = run_cli(capsys, "ask", question, "--store", str(tmp_path / "store"))
     assert code == 2
     assert out == ""
     assert_one_error_line(err)
+    assert not (tmp_path / "store").exists()  # bad input fails before the index is touched
 
 
-def test_ask_huge_question_exits_2(capsys, seeds_store_dir):
-    code, out, err = run_cli(capsys, "ask", "why " * 25_000, "--store", str(seeds_store_dir))
+@pytest.mark.unit
+def test_ask_huge_question_exits_2(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "ask", "why " * 25_000, "--store", str(tmp_path / "store"))
     assert code == 2
     assert_one_error_line(err)
 
 
+@pytest.mark.unit
+@pytest.mark.parametrize("var, value", [("QA_THREADS", "abc"), ("QA_ABSTAIN_BELOW", "high"),
+                                        ("QA_NER", "maybe"), ("QA_ANSWERER", "gpt")])
+def test_a_bad_qa_variable_is_one_error_line(capsys, monkeypatch, tmp_path, var, value):
+    monkeypatch.setenv(var, value)
+    code, out, err = run_cli(capsys, "ask", SEED_Q, "--store", str(tmp_path / "store"))
+    assert code == 2 and out == ""
+    assert_one_error_line(err)
+    assert f"{var}=" in err
+    code, out, err = run_cli(capsys, "index", "--store", str(tmp_path / "store"))
+    assert code == 2
+    assert_one_error_line(err)
+    assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.unit
 def test_ask_missing_corpus_exits_2(capsys, tmp_path):
     code, out, err = run_cli(capsys, "ask", SEED_Q, "--corpus", "/nonexistent/qa-corpus",
                              "--store", str(tmp_path / "store"))
@@ -86,6 +108,7 @@ def test_ask_missing_corpus_exits_2(capsys, tmp_path):
     assert not (tmp_path / "store").exists()
 
 
+@pytest.mark.unit
 def test_ask_corpus_is_a_file_exits_2(capsys, tmp_path):
     f = tmp_path / "a.txt"
     f.write_text("hello\n")
@@ -94,6 +117,7 @@ def test_ask_corpus_is_a_file_exits_2(capsys, tmp_path):
     assert_one_error_line(err)
 
 
+@pytest.mark.unit
 def test_ask_empty_corpus_exits_2(capsys, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -104,6 +128,7 @@ def test_ask_empty_corpus_exits_2(capsys, tmp_path):
     assert str(empty) in err
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("value", ["0", "-3", "many"])
 def test_ask_bad_top_k_is_an_argparse_error(capsys, value):
     with pytest.raises(SystemExit) as e:
@@ -131,6 +156,7 @@ def test_ask_reports_skipped_files(capsys, tmp_path, small_corpus):
     assert "Traceback" not in err
 
 
+@pytest.mark.unit
 def test_parser_has_the_commands():
     p = build_parser()
     args = p.parse_args(["ask", "q", "--json", "--top-k", "3"])
@@ -140,8 +166,68 @@ def test_parser_has_the_commands():
     assert args.fail_under == ["hit@3=0.5", "mrr=0.1"]
 
 
+@pytest.mark.unit
+def test_defaults_live_in_config_not_in_the_parser(capsys):
+    p = build_parser()
+    for argv in (["ask", "q"], ["chat"], ["eval", "x.jsonl"]):
+        assert p.parse_args(argv).top_k is None  # None: Config.top_k, applied by the library
+    with pytest.raises(SystemExit):
+        p.parse_args(["ask", "--help"])
+    assert f"(default {Config().top_k})" in capsys.readouterr().out
+
+
+@pytest.mark.unit
+def test_eval_gets_plain_parameters(monkeypatch):
+    import qa.evaluate
+    seen = {}
+
+    def fake_main(questions=None, **kw):
+        seen.update(kw, questions=questions)
+        return 0
+
+    monkeypatch.setattr(qa.evaluate, "main", fake_main)
+    assert main(["eval", "x.jsonl", "--limit", "3", "--fail-under", "hit@1=0.5", "--worst", "0"]) == 0
+    assert seen == {"questions": "x.jsonl", "corpus": None, "store": None, "top_k": None, "limit": 3,
+                    "mode": "hybrid", "answerer": "qa", "json_out": None, "fail_under": ["hit@1=0.5"],
+                    "compare_runs": None, "worst": 0, "progress": ui.progress_bar, "notice": ui.notice}
+
+
+# -- qa/ui.py: what the command line shows besides answers ------------------------------------------
+
+class FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.unit
+def test_notice_is_one_prefixed_line(capsys):
+    ui.notice("skipped broken.txt")
+    assert capsys.readouterr().err == "qa: skipped broken.txt\n"
+
+
+@pytest.mark.unit
+def test_progress_bar_only_on_a_terminal_and_for_big_jobs():
+    quiet = io.StringIO()
+    bar = ui.progress_bar("indexing", quiet)
+    for i in range(1, 101):
+        bar(i, 100)
+    assert quiet.getvalue() == ""
+    tty = FakeTTY()
+    small = ui.progress_bar("indexing", tty)
+    small(1, 3)
+    assert tty.getvalue() == ""
+    big = ui.progress_bar("questions", tty)
+    for i in range(1, 201):
+        big(i, 200)
+    out = tty.getvalue()
+    assert out.startswith("\rquestions [") and "] 200/200 (" in out
+    assert out.endswith("/s)\n") and out.count("\n") == 1
+    assert out.count("\r") < 20  # redrawn at most ten times a second, and at the end
+
+
 # -- real processes ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_subprocess_ask(tmp_path, seeds_store_dir):
     r = subprocess.run([PYTHON, "-m", "qa", "ask", SEED_Q, "--store", str(seeds_store_dir)],
                        cwd=REPO_ROOT, env=subprocess_env(tmp_path), capture_output=True, text=True,
@@ -152,6 +238,7 @@ def test_subprocess_ask(tmp_path, seeds_store_dir):
     assert not (tmp_path / "xdg-cache" / "qa").exists()  # the given store was used, nothing cached
 
 
+@pytest.mark.slow
 def test_subprocess_empty_question_fails_fast(tmp_path):
     t0 = time.perf_counter()
     r = subprocess.run([PYTHON, "-X", "importtime", "-m", "qa", "ask", "  "], cwd=REPO_ROOT,
@@ -164,6 +251,7 @@ def test_subprocess_empty_question_fails_fast(tmp_path):
     assert elapsed < 5
 
 
+@pytest.mark.slow
 def test_help_is_fast_and_does_not_import_the_model(tmp_path):
     env = subprocess_env(tmp_path)
     subprocess.run([PYTHON, "-m", "qa", "--help"], cwd=REPO_ROOT, env=env, capture_output=True,

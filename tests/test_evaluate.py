@@ -8,20 +8,21 @@ import pytest
 from conftest import SEED_QUESTIONS
 from qa.cli import main
 from qa.errors import QAError
+from qa import evaluate
+from qa.config import Config
 from qa.evaluate import METRICS, compare, parse_fail_under, score_question, summarize
 from qa.questions import Question
-from qa.retrieve import Passage
-from qa.types import Answer, Citation, Snippet
+from qa.types import Answer, Citation, Passage, Snippet
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
 
 
 def passage(doc: str, paragraph: int, score: float = 1.0) -> Passage:
-    return Passage(doc, paragraph, score, f"text of {doc} {paragraph}", doc.upper(), None, paragraph)
+    return Passage(doc, paragraph, score, f"text of {doc} {paragraph}", doc.upper(), None)
 
 
 def snippet(text: str, doc: str = "a.txt", paragraph: int = 0) -> Snippet:
-    return Snippet(text, doc, paragraph, 0, len(text), 1.0)
+    return Snippet(text, Citation(doc, paragraph, 0, len(text)), 1.0)
 
 
 def answer(question: str, text: str, snippets, passages, *, abstained=False, short=False,
@@ -33,6 +34,7 @@ def answer(question: str, text: str, snippets, passages, *, abstained=False, sho
 
 # -- score_question -----------------------------------------------------------------------------------
 
+@pytest.mark.unit
 def test_gold_paragraph_at_rank_two():
     q = Question("q1", "What is the capital of France?", ("Paris",), "a.txt", 3)
     ans = answer(q.question, "Paris", [snippet("The capital of France is Paris.", "a.txt", 3)],
@@ -49,6 +51,7 @@ def test_gold_paragraph_at_rank_two():
     json.dumps(r)
 
 
+@pytest.mark.unit
 def test_hit_at_1_versus_hit_at_3():
     q = Question("q2", "Who painted the ceiling?", ("Michelangelo",), "a.txt", 0)
     snips = [snippet("The chapel was built in 1481."), snippet("The ceiling was painted by Michelangelo."),
@@ -68,6 +71,7 @@ def test_hit_at_1_versus_hit_at_3():
     assert r["rank"] is None and r["recall@20"] == 0.0 and r["rr"] == 0.0
 
 
+@pytest.mark.unit
 def test_abstention_on_impossible_question():
     q = Question("q3", "What is the population of Atlantis?", (), None, None, True)
     ans = answer(q.question, "", [snippet("Atlantis is a legend.")], [passage("a.txt", 0)],
@@ -83,6 +87,7 @@ def test_abstention_on_impossible_question():
     assert r2["em"] == 0.0 and r2["f1"] == 0.0
 
 
+@pytest.mark.unit
 def test_abstaining_on_answerable_question_scores_zero():
     q = Question("q4", "Who?", ("Ada",), "a.txt", 0)
     ans = answer(q.question, "", [snippet("Ada wrote it.")], [passage("a.txt", 0)], abstained=True)
@@ -91,6 +96,7 @@ def test_abstaining_on_answerable_question_scores_zero():
     assert r["hit@1"] == 1.0  # the quote still held the answer
 
 
+@pytest.mark.unit
 def test_document_level_gold():
     q = Question("q5", "Which file?", ("x",), "b.txt", None)
     ans = answer(q.question, "x", [snippet("x")],
@@ -116,6 +122,7 @@ def _records():
     return [score_question(q, a) for q, a in ((q1, a1), (q2, a2), (q3, a3), (q4, a4))]
 
 
+@pytest.mark.unit
 def test_summarize_hand_made_records():
     s = summarize(_records(), index_s=1.5)
     assert (s["questions"], s["has_answer"], s["no_answer"]) == (4, 2, 2)
@@ -132,6 +139,7 @@ def test_summarize_hand_made_records():
     json.dumps(s)
 
 
+@pytest.mark.unit
 def test_summarize_without_gold_or_impossible():
     recs = [r for r in _records() if r["answers"]]
     for r in recs:
@@ -146,12 +154,14 @@ def test_summarize_without_gold_or_impossible():
 
 # -- --fail-under ---------------------------------------------------------------------------------------
 
+@pytest.mark.unit
 def test_parse_fail_under():
     assert parse_fail_under([]) == {}
     assert parse_fail_under(["hit@3=0.8", "mrr=.5", "recall@5=1"]) == {"hit@3": 0.8, "mrr": 0.5, "recall@5": 1.0}
     assert set(k for k, _, _ in METRICS) >= {"hit@1", "hit@3", "em", "f1", "no_answer_acc"}
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("item, needle", [
     ("bogus=0.5", "unknown metric"),
     ("hit@3", "METRIC=VALUE"),
@@ -215,6 +225,7 @@ def test_eval_cli_compare(capsys, eval_runs):
     assert compare(str(out), str(out)) in text
 
 
+@pytest.mark.unit
 def test_eval_cli_compare_bad_files(capsys, tmp_path):
     not_eval = tmp_path / "x.json"
     not_eval.write_text("{}")
@@ -224,6 +235,7 @@ def test_eval_cli_compare_bad_files(capsys, tmp_path):
     assert "no such file" in capsys.readouterr().err
 
 
+@pytest.mark.unit
 def test_eval_cli_malformed_jsonl_exits_2(capsys, tmp_path):
     f = tmp_path / "q.jsonl"
     f.write_text('{"question": "Who?", "answers": ["x"]}\n{"question": "broken", \n', encoding="utf-8")
@@ -235,6 +247,7 @@ def test_eval_cli_malformed_jsonl_exits_2(capsys, tmp_path):
     assert not (tmp_path / "store").exists()
 
 
+@pytest.mark.unit
 def test_eval_cli_bad_fail_under_exits_2_before_work(capsys, tmp_path):
     code = main(["eval", str(SEED_QUESTIONS), "--store", str(tmp_path / "store"), "--fail-under", "speed=3"])
     assert code == 2
@@ -242,6 +255,95 @@ def test_eval_cli_bad_fail_under_exits_2_before_work(capsys, tmp_path):
     assert not (tmp_path / "store").exists()
     assert main(["eval"]) == 2
     assert "questions file" in capsys.readouterr().err
+
+
+# -- evaluate.main as a library call: plain parameters, callbacks instead of a screen ------------------
+
+class FakeIndex:
+    paragraphs = [object()] * 4
+
+
+class FakeQA:
+    """Stands in for qa.pipeline.QA: answers from a table, records how it was built and asked."""
+
+    built: list = []
+
+    def __init__(self, corpus, store=None, config=None, progress=None, notice=None, **stages):
+        FakeQA.built.append({"corpus": corpus, "store": store, "progress": progress, "notice": notice,
+                             **stages})
+        self.config = Config()
+        self.index = FakeIndex()
+        self.asked = []
+
+    def ask(self, question, *, top_k=None, history=None, retrieve_k=None):
+        self.asked.append((question, top_k, retrieve_k))
+        if "broken" in question:
+            raise QAError("the question must be text")
+        s = Snippet("Shoigu met Kang Sun-nam.", Citation("a.txt", 0, 0, 24), 1.0)
+        return Answer(question, "Kang Sun-nam", False, 0.8, [s], [Passage("a.txt", 0, 1.0, s.text, "A", None)],
+                      None, {"total": 0.01, "embed": 0.001})
+
+
+@pytest.fixture
+def fake_qa(monkeypatch):
+    import qa.pipeline
+    FakeQA.built = []
+    monkeypatch.setattr(qa.pipeline, "QA", FakeQA)
+    return FakeQA
+
+
+def write_questions(path, questions):
+    path.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
+    return path
+
+
+@pytest.mark.unit
+def test_main_takes_plain_parameters_and_reports_through_callbacks(fake_qa, tmp_path, capsys):
+    qfile = write_questions(tmp_path / "q.jsonl", [
+        {"id": "one", "question": "Who did Shoigu meet?", "answers": ["Kang Sun-nam"]},
+        {"id": "two", "question": "broken one", "answers": ["x"]},
+        {"id": "three", "question": "Not asked?", "answers": ["y"]},
+    ])
+    labels, calls, notices = [], [], []
+
+    def progress(label):
+        labels.append(label)
+        return lambda done, total: calls.append((label, done, total))
+
+    out = tmp_path / "out.json"
+    code = evaluate.main(qfile, corpus=tmp_path, store=tmp_path / "store", limit=2, json_out=out,
+                         fail_under=["hit@1=0.4"], worst=0, progress=progress, notice=notices.append)
+    assert code == 0
+    assert labels == ["indexing", "questions"]
+    assert calls == [("questions", 1, 2), ("questions", 2, 2)]
+    assert notices == ["question two: the question must be text"]  # scored as an abstention
+    built = fake_qa.built[0]
+    assert built["corpus"] == tmp_path and built["notice"] == notices.append
+    payload = json.loads(out.read_text(encoding="utf-8"))
+    assert payload["top_k"] == Config().top_k  # not given: the configured one
+    assert payload["summary"]["questions"] == 2 and payload["summary"]["hit@1"] == 0.5
+    printed = capsys.readouterr()
+    assert "snippet hit@1" in printed.out and "worst misses" not in printed.out
+    assert printed.err == ""  # nothing but the callbacks speaks
+
+
+@pytest.mark.unit
+def test_main_without_callbacks_logs_notices(fake_qa, tmp_path, caplog):
+    qfile = write_questions(tmp_path / "q.jsonl", [{"id": "b", "question": "broken", "answers": ["x"]}])
+    with caplog.at_level("WARNING", logger="qa.evaluate"):
+        code = evaluate.main(str(qfile), corpus=str(tmp_path), top_k=2, fail_under=["hit@3=0.5"])
+    assert code == 1  # below the bar
+    assert [r.getMessage() for r in caplog.records] == ["question b: the question must be text"]
+
+
+@pytest.mark.unit
+def test_main_compare_and_missing_questions(tmp_path, capsys):
+    with pytest.raises(QAError, match="questions file"):
+        evaluate.main()
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"summary": {"questions": 3, "hit@1": 0.5}}), encoding="utf-8")
+    assert evaluate.main(compare_runs=(run, run)) == 0
+    assert "B - A" in capsys.readouterr().out
 
 
 SQUAD = {
