@@ -12,6 +12,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Iterable, TextIO
 
+from .citations import citations, number_citations
 from .errors import QAError
 from .types import Answer, Citation
 
@@ -65,35 +66,7 @@ def warn(text: str, color: bool) -> str:
     return _style(sanitize(text), YELLOW, color)
 
 
-# -- citations -----------------------------------------------------------------------------------
-def citations(answer: Answer) -> list[Citation]:
-    """The answer's citations in marker order: [1] is citations(answer)[0].
-
-    Each snippet gets the next number, then each document corroborating it. A paragraph cited
-    twice keeps its first number, so the Sources list has no duplicate lines.
-    """
-    return list(_numbering(answer)[0])
-
-
-def _numbering(answer: Answer) -> tuple[list[Citation], list[list[int]]]:
-    """(numbered citations, the marker numbers each snippet carries)."""
-    order: list[Citation] = []
-    seen: dict[tuple[str, int], int] = {}
-    markers: list[list[int]] = []
-
-    def number(c: Citation) -> int:
-        key = (c.doc, c.paragraph)
-        if key not in seen:
-            order.append(c)
-            seen[key] = len(order)
-        return seen[key]
-
-    for s in answer.snippets:
-        nums = [number(s.citation)] + [number(c) for c in s.corroborated_by]
-        markers.append(list(dict.fromkeys(nums)))
-    return order, markers
-
-
+# -- citations (numbered in qa/citations.py, shared by every front end) --------------------------
 def format_citation(c: Citation | object) -> str:
     """`Title — date — doc ¶paragraph`, leaving out what is unknown."""
     title = (getattr(c, "title", "") or "").strip()
@@ -111,7 +84,7 @@ def render_answer(answer: Answer, *, color: bool) -> str:
     """Short answer (bold), quoted snippets with [n] markers, Sources, confidence."""
     if answer.abstained:
         return _render_abstention(answer, color)
-    order, markers = _numbering(answer)
+    order, markers = number_citations(answer)
     lines: list[str] = []
     if answer.short_answer is not None and answer.text:
         lines += [_style(_clean(answer.text), BOLD, color), ""]

@@ -6,11 +6,13 @@ import re
 
 import pytest
 
+from qa.citations import number_citations
 from qa.corpus import Document, Paragraph
 from qa.errors import QAError
 from qa.render import citations, render_answer, render_context, render_sources, use_color
-from qa.retrieve import Passage
-from qa.types import Answer, Citation, Snippet
+from qa.types import Answer, Citation, Passage, Snippet
+
+pytestmark = pytest.mark.unit
 
 ESC = "\x1b"
 A_PARAS = [
@@ -54,7 +56,7 @@ def _snippet(doc: Document, paragraph: int, start: int = 0, end: int | None = No
              short=None) -> Snippet:
     text = doc.paragraphs[paragraph].text
     end = len(text) if end is None else end
-    return Snippet(text[start:end], doc.doc, paragraph, start, end, 1.0, doc.title, doc.date,
+    return Snippet(text[start:end], Citation(doc.doc, paragraph, start, end, doc.title, doc.date), 1.0,
                    tuple(also), short)
 
 
@@ -75,7 +77,7 @@ def answered(short: bool = True) -> Answer:
 
 
 def abstained() -> Answer:
-    p = Passage("b.txt", 4, 0.2, B_PARAS[4], DOC_B.title, None, 7)
+    p = Passage("b.txt", 4, 0.2, B_PARAS[4], DOC_B.title, None)
     return Answer("What is the capital of France?", "", True, 0.12, [], [p], None)
 
 
@@ -128,6 +130,19 @@ def test_citation_numbering_shares_numbers_for_repeated_paragraphs():
     assert [(c.doc, c.paragraph) for c in citations(a2)] == [("a.txt", 1), ("b.txt", 1), ("b.txt", 4),
                                                               ("a.txt", 2)]
     assert out.count("b.txt ¶1") == 1
+
+
+def test_numbering_is_plain_data_for_any_front_end():
+    a = answered()
+    sources, markers = number_citations(a)
+    assert [(c.doc, c.paragraph) for c in sources] == [("a.txt", 1), ("b.txt", 1), ("b.txt", 4), ("a.txt", 2)]
+    assert markers == [[1, 2], [3], [4]]  # snippet 1 and its corroboration, then one each
+    assert all(isinstance(c, Citation) for c in sources)
+    assert citations(a) == sources
+    assert number_citations(abstained()) == ([], [])
+    # a snippet corroborated by its own paragraph carries its number once
+    s = _snippet(DOC_A, 1, also=[_cite(DOC_A, 1, 0, 5)])
+    assert number_citations(Answer("q", s.text, False, 0.5, [s])).markers == [[1]]
 
 
 def test_abstention():
@@ -184,7 +199,7 @@ def test_render_sources_partial_span_and_color():
 
 
 def test_render_sources_missing_paragraph_and_no_answer():
-    s = Snippet("gone", "gone.txt", 3, 0, 4, 1.0)
+    s = Snippet("gone", Citation("gone.txt", 3, 0, 4), 1.0)
     out = render_sources(Answer("q", "gone", False, 0.9, [s]), INDEX, color=False)
     assert "gone.txt ¶3" in out and "not in the open index" in out
     assert "No sources" in render_sources(abstained(), INDEX, color=False)
