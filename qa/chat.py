@@ -16,7 +16,6 @@ import json
 import re
 import sys
 import threading
-from collections import deque
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -28,14 +27,14 @@ from prompt_toolkit.formatted_text import ANSI
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.patch_stdout import patch_stdout
 
-from .config import SEEDS_DIR, state_dir
+from .citations import citations
+from .config import SEEDS_DIR, Config, state_dir
+from .conversation import TURNS, Conversation
 from .errors import QAError
-from .render import (citations, dim, render_answer, render_context, render_sources, sanitize,
-                     use_color, warn)
+from .render import dim, render_answer, render_context, render_sources, sanitize, use_color, warn
 
 __all__ = ["run_chat", "run_piped", "Chat", "CommandCompleter", "COMMANDS"]
 
-HISTORY_TURNS = 3       # previous answers passed to `ask` for follow-up questions
 MAX_K = 100
 MAX_HISTORY_LINE = 4000  # longer lines (pastes) are not written to the history file
 PROMPT = "qa> "
@@ -146,21 +145,21 @@ def answer_json(answer) -> str:
 
 # -- state and commands ----------------------------------------------------------------------------
 class Chat:
-    """REPL state shared by the interactive and piped modes: the loader, follow-up history, settings.
+    """REPL state shared by the interactive and piped modes: the loader, the conversation, settings.
 
     Output goes through three callbacks so the same commands work on a terminal and in a pipe:
     `show` (answers, sources), `note` (status, hints) and `error` (one-line problems).
     """
 
-    def __init__(self, corpus, store, top_k: int, *, show: Callable[[str], None],
+    def __init__(self, corpus, store, top_k: int | None = None, *, show: Callable[[str], None],
                  note: Callable[[str], None], error: Callable[[str], None], color: bool,
                  background_note: Callable[[str], None] | None = None, announce_wait: bool = True):
         self.corpus = Path(corpus).expanduser()
         self.store = store
         self._home = (self.corpus, store)  # a --store given on the command line belongs to this corpus
-        self.top_k = top_k
+        self.top_k = Config.from_env().top_k if top_k is None else top_k
         self.as_json = False
-        self.history: deque = deque(maxlen=HISTORY_TURNS)
+        self.conversation: Conversation | None = None  # with the open QA, made at the first question
         self.last = None  # (answer, index) of the last answer, for :sources and :open
         self.answered = 0
         self.show, self.note, self.error, self.color = show, note, error, color
@@ -194,12 +193,23 @@ class Chat:
         if self._announce_wait and not self.loader.ready:
             self.note(f"{self.loader.status} (Ctrl-C to cancel)")
         qa = self.loader.wait()
-        history, k = list(self.history), self.top_k
-        answer = call_interruptibly(lambda: qa.ask(question, top_k=k, history=history))
-        self.history.append(answer)
+        talk, k = self._conversation_with(qa), self.top_k
+        # remembered only once shown: an answer abandoned with Ctrl-C is no turn of the conversation
+        answer = call_interruptibly(lambda: talk.ask(question, k, remember=False))
+        talk.remember(answer)
         self.last = (answer, qa.index)
         self.answered += 1
         self.show(answer_json(answer) if self.as_json else render_answer(answer, color=self.color))
+
+    @property
+    def history(self) -> list:
+        """The answers follow-up questions are read against, oldest first."""
+        return self.conversation.history if self.conversation is not None else []
+
+    def _conversation_with(self, qa) -> Conversation:
+        if self.conversation is None or self.conversation.qa is not qa:
+            self.conversation = Conversation(qa, turns=TURNS)
+        return self.conversation
 
     def status_line(self) -> str:
         """The bottom toolbar: corpus, size and model once loaded, else what is loading."""
@@ -299,7 +309,8 @@ class Chat:
         self._switch(self.corpus, self.store)
 
     def cmd_new(self, _arg: str = "") -> None:
-        self.history.clear()
+        if self.conversation is not None:
+            self.conversation.reset()
         self.note("new conversation")
 
     def cmd_quit(self, _arg: str = "") -> bool:
@@ -308,7 +319,7 @@ class Chat:
     def _switch(self, corpus: Path, store) -> None:
         """Open `corpus` in the background; questions wait for it, the old answers stay viewable."""
         self.corpus, self.store = corpus, store
-        self.history.clear()
+        self.conversation = None  # the next question starts one with the new QA
         self.loader = Loader(corpus, store, self._background_note)
         self.note(f"opening {corpus} in the background (new conversation)")
 
@@ -402,7 +413,7 @@ class _Terminal:
         print(dim(f"qa: {text}", self.color), file=sys.stdout, flush=True)
 
 
-def run_chat(corpus=SEEDS_DIR, store=None, top_k: int = 5, *, input=None, output=None) -> int:
+def run_chat(corpus=SEEDS_DIR, store=None, top_k: int | None = None, *, input=None, output=None) -> int:
     """The interactive chat. `input`/`output` are prompt_toolkit ones (tests inject pipes); 0 on exit."""
     stdout = sys.stdout
     term = _Terminal(stdout, use_color(stdout))
@@ -435,7 +446,7 @@ def _lines(stdin: TextIO):
         yield raw.decode(encoding, errors="replace")
 
 
-def run_piped(corpus=SEEDS_DIR, store=None, top_k: int = 5, stdin: TextIO | None = None,
+def run_piped(corpus=SEEDS_DIR, store=None, top_k: int | None = None, stdin: TextIO | None = None,
               stdout: TextIO | None = None) -> int:
     """Answer each non-empty line of `stdin` (questions or :commands) without the interactive UI.
 

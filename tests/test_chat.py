@@ -21,9 +21,10 @@ from prompt_toolkit.output import DummyOutput
 
 import qa.chat as chat_mod
 from qa.chat import Chat, CommandCompleter, run_chat, run_piped
-from qa.config import SEEDS_DIR
+from qa.config import SEEDS_DIR, Config
+from qa.conversation import TURNS
 from qa.errors import QAError
-from qa.types import Answer, Snippet
+from qa.types import Answer, Citation, Snippet
 
 Q1 = "Who did Shoigu meet in Pyongyang?"
 Q2 = "What is his job?"
@@ -78,13 +79,15 @@ class FakeQA:
     def __init__(self, ask):
         self.index = FakeIndex()
         self._ask = ask
+        self.histories = []  # what each question was asked with
 
     def ask(self, question, *, top_k=5, history=None):
+        self.histories.append([a.question for a in history or []])
         return self._ask(question, top_k, history)
 
 
 def fake_answer(question: str) -> Answer:
-    s = Snippet("A fake quote.", "fake.txt", 0, 0, 13, 1.0, "Fake", None)
+    s = Snippet("A fake quote.", Citation("fake.txt", 0, 0, 13, "Fake", None), 1.0)
     return Answer(question, s.text, False, 0.9, [s])
 
 
@@ -205,6 +208,7 @@ def test_commands_before_any_answer_and_bad_arguments(seeds_store):
 
 
 # -- Ctrl-C, Ctrl-D and errors on the fake --------------------------------------------------------
+@pytest.mark.unit
 def test_ctrl_d_while_loading_exits_at_once(monkeypatch):
     release = threading.Event()
     use_fake(monkeypatch, before=lambda progress: release.wait(30))
@@ -216,6 +220,7 @@ def test_ctrl_d_while_loading_exits_at_once(monkeypatch):
     assert time.monotonic() - t0 < 5
 
 
+@pytest.mark.unit
 def test_status_line_while_loading(monkeypatch):
     release, started = threading.Event(), threading.Event()
 
@@ -233,6 +238,7 @@ def test_status_line_while_loading(monkeypatch):
     assert chat.status_line().startswith(" fake │ 2 documents │ 3 paragraphs │ fake-model │ k=5")
 
 
+@pytest.mark.unit
 def test_ctrl_c_during_answer_abandons_it(monkeypatch, capsys):
     release = threading.Event()
 
@@ -254,6 +260,55 @@ def test_ctrl_c_during_answer_abandons_it(monkeypatch, capsys):
     assert out.count("A fake quote.") == 1  # only the second question was answered
 
 
+@pytest.mark.unit
+def test_an_abandoned_answer_is_no_turn_of_the_conversation(monkeypatch):
+    release, finished = threading.Event(), threading.Event()
+
+    def ask(question, top_k, history):
+        if question == "slow":
+            interrupt_soon(0.2)
+            release.wait(30)
+            finished.set()
+        return fake_answer(question)
+
+    use_fake(monkeypatch, ask=ask)
+    rec = Recorder()
+    chat = rec.chat()
+    chat.run_line("first")
+    chat.run_line("slow")  # Ctrl-C while it runs
+    assert rec.notes[-1] == "cancelled"
+    release.set()
+    assert finished.wait(5)
+    time.sleep(0.1)  # the abandoned worker returns its answer to no one
+    chat.run_line("next")
+    assert chat.loader.qa.histories == [[], ["first"], ["first"]]
+    assert [a.question for a in chat.history] == ["first", "next"]
+
+
+@pytest.mark.unit
+def test_the_chat_keeps_its_turns_in_a_conversation(monkeypatch, tmp_path):
+    use_fake(monkeypatch)
+    rec = Recorder()
+    chat = rec.chat()
+    assert chat.top_k == Config().top_k  # not given: the configured default
+    assert chat.history == [] and chat.conversation is None
+    for q in ["one", "two", "three", "four", "five"]:
+        chat.run_line(q)
+    assert chat.conversation.qa is chat.loader.qa and chat.conversation.turns == TURNS
+    assert [a.question for a in chat.history] == ["one", "two", "three", "four", "five"][-TURNS:]
+    assert chat.loader.qa.histories[-1] == ["two", "three", "four"][-TURNS:]
+    chat.run_line(":new")
+    assert chat.history == []
+    chat.run_line("six")
+    assert chat.loader.qa.histories[-1] == []
+    chat.run_line(f":corpus {tmp_path}")  # another corpus: another QA, a new conversation
+    assert chat.history == []
+    chat.run_line("seven")
+    assert chat.loader.qa.histories == [[]] and [a.question for a in chat.history] == ["seven"]
+    assert not rec.errors
+
+
+@pytest.mark.unit
 def test_ctrl_c_while_waiting_for_the_index(monkeypatch, capsys):
     release = threading.Event()
     use_fake(monkeypatch, before=lambda progress: release.wait(30))
@@ -269,6 +324,7 @@ def test_ctrl_c_while_waiting_for_the_index(monkeypatch, capsys):
     assert chat.answered == 1
 
 
+@pytest.mark.unit
 def test_errors_are_one_line(monkeypatch, capsys):
     def failing(question, top_k, history):
         if question == "qaerror":
@@ -283,6 +339,7 @@ def test_errors_are_one_line(monkeypatch, capsys):
     assert "second line" not in out and "Traceback" not in out
 
 
+@pytest.mark.unit
 def test_loading_failure_is_reported_per_question(monkeypatch):
     def broken(corpus, store, progress, notice):
         raise QAError("corpus folder not found: /nope")
@@ -296,6 +353,7 @@ def test_loading_failure_is_reported_per_question(monkeypatch):
 
 
 # -- history and completion ------------------------------------------------------------------------
+@pytest.mark.unit
 def test_history_falls_back_to_memory(monkeypatch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -305,6 +363,7 @@ def test_history_falls_back_to_memory(monkeypatch, tmp_path):
     assert drive("hello\r" + CTRL_D) == 0
 
 
+@pytest.mark.unit
 def test_history_skips_pastes(monkeypatch, tmp_path):
     use_fake(monkeypatch)
     drive("short one\r" + "y" * 5000 + "\r" + CTRL_D)
@@ -312,6 +371,7 @@ def test_history_skips_pastes(monkeypatch, tmp_path):
     assert "short one" in text and "y" * 5000 not in text
 
 
+@pytest.mark.unit
 def test_completer():
     comp = CommandCompleter()
 
@@ -340,6 +400,7 @@ def test_piped(seeds_store, capsys):
     assert "unknown command :bogus" in err and "Traceback" not in err
 
 
+@pytest.mark.unit
 def test_piped_exit_codes(monkeypatch, capsys):
     use_fake(monkeypatch)
     assert run_piped(SEEDS_DIR, None, 5, io.StringIO(":k 3\n" + "x" * 3000 + "\n"), io.StringIO()) == 1
