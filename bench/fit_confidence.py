@@ -1,16 +1,20 @@
-"""Fit the answerer's confidence model on SQuAD v2.0 and print it for qa/config.py.
+"""Fit the readers' confidence models on SQuAD v2.0 and write them to qa/models/weights.json.
 
-    python bench/fit_confidence.py [--data ../shared/eval/squad-v2.0] [--answered 0.85]
+    python bench/fit_confidence.py [--answerer reader|rules] [--data ../shared/eval/squad-v2.0]
+                                   [--answered 0.85] [--write]
 
-Two stages, both logistic over the features Answerer.answer() reports. The first orders
-questions by whether they can be answered at all (label: SQuAD's answerable flag), which is
-what abstention needs; the second rescales that score so that confidence = P(the first
-snippet holds a gold answer). The rescaling is monotone, so the order, and with it the
+Two stages, both logistic over the features the reader reports (`Reading.features`). The
+first orders questions by whether they can be answered at all (label: SQuAD's answerable flag),
+which is what abstention needs; the second rescales that score so that confidence = P(the
+first snippet holds a gold answer). The rescaling is monotone, so the order, and with it the
 abstention trade-off, is the first stage's; the product stays one logistic model.
 
 Fitted on the even-numbered articles only, reported on the odd-numbered ones (held out),
 on all, and article by article out of fold (each article scored by a model fitted on the
-13 others). Printed twice: with the spaCy entity features (the `ner` extra) and without.
+13 others). For the rules reader: with the spaCy entity features (the `ner` extra) and
+without. For the trained reader: several feature sets (the reader's own scores alone, with
+the rules reader's confidence, with all its features), so that each rules feature has to
+earn its place out of article; `--write` keeps the one that abstains best out of article.
 The abstention threshold is the confidence below which the fitting half's answerable
 questions fall `--answered` of the time.
 """
@@ -18,35 +22,39 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qa import ner  # noqa: E402
-from qa.pipeline import QA  # noqa: E402
+from qa import ner, weights  # noqa: E402
+from qa.answerer import FEATURES, NER_FEATURES  # noqa: E402
 from qa.metrics import contains_answer  # noqa: E402
+from qa.pipeline import QA  # noqa: E402
 from qa.questions import load_questions  # noqa: E402
 
-ENTITY_FEATURES = ("ent_swap", "ner_wanted", "ner_found")
-
 HERE = Path(__file__).resolve().parent
+READER_OWN = ("r_margin", "r_prob", "r_score", "r_null", "r_best_passage", "r_other_margin", "off_topic")
 
 
-def collect(data: Path, top_k: int):
-    qa = QA(data / "corpus")
+def collect(data: Path, top_k: int, answerer: str):
+    qa = QA(data / "corpus", reader=answerer)
     questions, _ = load_questions(data / "questions.jsonl")
     vecs = qa.index.embedder.model.encode([q.question for q in questions], batch_size=64,
                                           normalize_embeddings=True, show_progress_bar=False)
     rows, labels, impossible, docs = [], [], [], []
-    for q, v in zip(questions, vecs):
-        passages = qa.retriever.retrieve(q.question, top_k, qvec=v)
-        snippets, _, _, feats = qa.answerer.answer(q.question, passages, v)
-        rows.append(feats)
-        labels.append(bool(snippets) and contains_answer(snippets[0].text, q.answers))
+    t0 = time.perf_counter()
+    for n, (q, v) in enumerate(zip(questions, vecs)):
+        passages = qa.retriever.retrieve(q.question, 2 * top_k, qvec=v)
+        reading = qa.reader.read(q.question, passages[:top_k], v, more=passages[top_k:])
+        rows.append(dict(reading.features))
+        labels.append(bool(reading.snippets) and contains_answer(reading.snippets[0].text, q.answers))
         impossible.append(q.is_impossible)
         docs.append(q.doc)
+        if n % 500 == 499:
+            print(f"  {n + 1}/{len(questions)} questions read ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     return rows, np.array(labels, float), np.array(impossible), docs
 
 
@@ -76,58 +84,89 @@ def _sig(z):
 
 
 def report(name: str, keys: list[str], X: np.ndarray, y: np.ndarray, imp: np.ndarray, art: np.ndarray,
-           answered: float) -> None:
+           answered: float, verbose: bool = True) -> dict:
+    """Fit on the even articles, print the figures, and return the model with its figures."""
     half = art % 2 == 0
     w, b = fit_confidence(X[half], (~imp[half]).astype(float), y[half])
     p = _sig(X @ w + b)
     t = float(np.percentile(p[half & ~imp], 100 * (1 - answered)))
-    coef = {"bias": round(float(b), 3), **{k: round(float(v), 3) for k, v in zip(keys, w)}}
-    print(f"\n== {name} ==")
-    print(f"{'confidence_coef' if name == 'with entities' else 'confidence_coef_plain'} =", coef)
-    print(f"abstain_below = {t:.3f}")
     oof = np.zeros(len(y))
     for a in np.unique(art):
         wa, ba = fit_confidence(X[art != a], (~imp[art != a]).astype(float), y[art != a])
         oof[art == a] = _sig(X[art == a] @ wa + ba)
     to = np.percentile(oof[~imp], 100 * (1 - answered))
-    print(f"\n{'split':16} {'questions':>9} {'answered (has-ans)':>19} {'abstained (no-ans)':>19} "
+    print(f"\n== {name} ({len(keys)} features) ==")
+    print(f"{'split':16} {'questions':>9} {'answered (has-ans)':>19} {'abstained (no-ans)':>19} "
           f"{'right | answered':>17}")
+    figures = {}
     for split, m, q, thr in (("fit half", half, p, t), ("held out", ~half, p, t), ("all", np.ones_like(half), p, t),
                              ("out of article", np.ones_like(half), oof, to)):
         ans = q[m] >= thr
+        figures[split] = {"answered": round(float(ans[~imp[m]].mean()), 4),
+                          "abstained": round(float((~ans)[imp[m]].mean()), 4)}
         print(f"{split:16} {m.sum():9d} {ans[~imp[m]].mean():19.3f} {(~ans)[imp[m]].mean():19.3f} "
               f"{y[m][ans].mean():17.3f}")
-    print("(out of article: each article scored by the model fitted on the others; one threshold at the "
-          f"{100 * (1 - answered):.0f}th percentile of the answerable questions' scores)")
-    print("\nthreshold trade-off on all questions (QA_ABSTAIN_BELOW)")
-    for thr in (0.2, round(t, 3), 0.3, 0.35, 0.4, 0.45):
-        ans = p >= thr
-        print(f"  {thr:5.3f}: answers {ans[~imp].mean():.3f} of answerable, abstains on {(~ans)[imp].mean():.3f} "
-              f"of unanswerable")
-    print("\ncalibration on the held-out half (confidence bin: share right)")
-    for lo in np.arange(0, 1, 0.2):
-        m = ~half & (p >= lo) & (p < lo + 0.2)
-        if m.sum():
-            print(f"  [{lo:.1f}, {lo + 0.2:.1f}): n={m.sum():5d}  right {y[m].mean():.3f}")
+    if verbose:
+        print("(out of article: each article scored by the model fitted on the others; one threshold at the "
+              f"{100 * (1 - answered):.0f}th percentile of the answerable questions' scores)")
+        print("\nthreshold trade-off on all questions (QA_ABSTAIN_BELOW)")
+        for thr in sorted({0.2, round(t, 3), 0.3, 0.35, 0.4, 0.45, 0.5}):
+            ans = p >= thr
+            print(f"  {thr:5.3f}: answers {ans[~imp].mean():.3f} of answerable, abstains on {(~ans)[imp].mean():.3f} "
+                  f"of unanswerable")
+        print("\ncalibration on the held-out half (confidence bin: share right)")
+        for lo in np.arange(0, 1, 0.2):
+            m = ~half & (p >= lo) & (p < lo + 0.2)
+            if m.sum():
+                print(f"  [{lo:.1f}, {lo + 0.2:.1f}): n={m.sum():5d}  right {y[m].mean():.3f}")
+    return {"features": list(keys), "bias": round(float(b), 4),
+            "coef": {k: round(float(v), 4) for k, v in zip(keys, w)}, "abstain_below": round(t, 4),
+            "figures": figures}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(HERE.parent.parent / "shared/eval/squad-v2.0"))
+    ap.add_argument("--answerer", choices=("reader", "rules"), default="reader")
     ap.add_argument("--answered", type=float, default=0.85)
     ap.add_argument("--top-k", type=int, default=5)
+    ap.add_argument("--write", action="store_true", help="write the fitted model(s) to qa/models/weights.json")
     args = ap.parse_args()
     if not ner.available():
-        print("note: spaCy or its model is not installed; only the plain model is fitted", file=sys.stderr)
-    rows, y, imp, docs = collect(Path(args.data), args.top_k)
+        print("note: spaCy or its model is not installed; the entity features are left out", file=sys.stderr)
+    rows, y, imp, docs = collect(Path(args.data), args.top_k, args.answerer)
     order = sorted(set(docs))
     art = np.array([order.index(d) for d in docs])
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    variants = [("with entities", keys)] if ner.available() else []
-    variants.append(("without entities", [k for k in keys if k not in ENTITY_FEATURES]))
-    for name, ks in variants:
-        X = np.array([[r.get(k, 0.0) for k in ks] for r in rows], float)
-        report(name, ks, X, y, imp, art, args.answered)
+    fitted_on = (f"{Path(args.data).name} dev, even-numbered articles of {len(order)} "
+                 f"(bench/fit_confidence.py, {time.strftime('%Y-%m-%d')})")
+
+    def matrix(ks):
+        return np.array([[r.get(k, 0.0) for k in ks] for r in rows], float)
+
+    models = {}
+    if args.answerer == "rules":
+        variants = [("rules_confidence", list(FEATURES + NER_FEATURES))] if ner.available() else []
+        variants.append(("rules_confidence_plain", list(FEATURES)))
+        for name, ks in variants:
+            models[name] = report(name, ks, matrix(ks), y, imp, art, args.answered)
+    else:
+        rules = [k for k in FEATURES + NER_FEATURES if k in rows[0]]
+        variants = [("reader scores alone", list(READER_OWN)),
+                    ("reader + rules confidence", list(READER_OWN) + ["rules_logit"]),
+                    ("reader + rules features", list(READER_OWN) + rules),
+                    ("reader + rules confidence and features", list(READER_OWN) + ["rules_logit"] + rules)]
+        fits = {name: report(name, ks, matrix(ks), y, imp, art, args.answered, verbose=False)
+                for name, ks in variants}
+        best = max(fits, key=lambda n: fits[n]["figures"]["out of article"]["abstained"])
+        print(f"\nkept: {best}")
+        ks = fits[best]["features"]
+        models["reader_confidence"] = report(best, ks, matrix(ks), y, imp, art, args.answered)
+        models["reader_confidence"]["variant"] = best
+    for m in models.values():
+        m["fitted_on"] = fitted_on
+    if args.write:
+        weights.save(models)
+        print(f"\nwrote {', '.join(models)} to {weights.WEIGHTS_FILE}")
     return 0
 
 

@@ -116,9 +116,13 @@ class QA:
             retriever = RETRIEVERS[retriever]
         self.retriever = _built(retriever, "retrieve", self.index)
         reader = self.config.answerer if reader is None else reader
-        if isinstance(reader, str):
+        by_name = isinstance(reader, str)
+        if by_name:
             reader = _reader_for(reader)
         self.reader = _built(reader, "read", self.index, self.config)
+        if by_name and self.config.answerer != "baseline" and reader.__name__ != "BaselineReader":
+            from .byline import BylineReader
+            self.reader = BylineReader(self.index, self.reader)
 
     @property
     def abstain_below(self) -> float:

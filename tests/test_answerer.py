@@ -1,4 +1,4 @@
-"""qa.answerer: verbatim citations, answer quality on the seeds, corroboration, confidence features."""
+"""qa.answerer (the rules reader): verbatim citations, answer quality on the seeds, corroboration, confidence features."""
 from __future__ import annotations
 
 import json
@@ -15,13 +15,20 @@ from qa.pipeline import QA
 from qa.types import Answer, Citation, Snippet
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
+
+
+@pytest.fixture(scope="module")
+def rules_qa(seeds_store_dir):
+    """The hand-made reader over the seeds (the baseline the trained reader is measured against)."""
+    from qa.config import Config
+    return QA(SEEDS_PATH, store=seeds_store_dir, config=Config(), reader="rules", notice=lambda m: None)
 needs_spacy = pytest.mark.skipif(not ner.available(), reason="the `ner` extra (spaCy) is not installed")
 
 
 @pytest.fixture(scope="module")
-def seed_answers(seeds_qa, seed_questions):
+def seed_answers(rules_qa, seed_questions):
     """Every seed question answered once: [(Question, Answer)]."""
-    return [(q, seeds_qa.ask(q.question)) for q in seed_questions]
+    return [(q, rules_qa.ask(q.question)) for q in seed_questions]
 
 
 def par_text(index, doc: str, paragraph: int) -> str:
@@ -32,8 +39,8 @@ def par_text(index, doc: str, paragraph: int) -> str:
 
 # -- citations are exact -----------------------------------------------------------------------------
 
-def test_every_snippet_is_a_verbatim_slice_of_its_paragraph(seeds_qa, seed_answers):
-    idx = seeds_qa.index
+def test_every_snippet_is_a_verbatim_slice_of_its_paragraph(rules_qa, seed_answers):
+    idx = rules_qa.index
     n_snippets = n_short = n_corr = 0
     for q, ans in seed_answers:
         for s in ans.snippets:
@@ -63,9 +70,9 @@ def test_every_snippet_is_a_verbatim_slice_of_its_paragraph(seeds_qa, seed_answe
     assert n_short > 0 and n_corr > 0  # the checks above really ran on both kinds
 
 
-def test_snippets_are_well_formed(seeds_qa, seed_answers):
-    idx = seeds_qa.index
-    cfg = seeds_qa.config
+def test_snippets_are_well_formed(rules_qa, seed_answers):
+    idx = rules_qa.index
+    cfg = rules_qa.config
     for q, ans in seed_answers:
         assert isinstance(ans, Answer) and ans.question == q.question
         assert 0.0 <= ans.confidence <= 1.0 and math.isfinite(ans.confidence)
@@ -96,25 +103,25 @@ def test_gold_answer_in_first_three_snippets_for_80_percent(seed_answers):
     assert len(hits) / len(answerable) >= 0.8, f"hit@3 {len(hits)}/{len(answerable)}; missed {missed}"
 
 
-def test_corroboration_machinery_on_the_shared_quote(seeds_qa):
+def test_corroboration_machinery_on_the_shared_quote(rules_qa):
     """Both articles quote Shoigu's 'common border' statement: the quote is cited from both."""
-    ans = seeds_qa.ask("Besides a rich history of cooperation, what does Shoigu say Russia shares with "
+    ans = rules_qa.ask("Besides a rich history of cooperation, what does Shoigu say Russia shares with "
                        "North Korea?")
     corr = [(s, c) for s in ans.snippets for c in s.corroborated_by]
     assert corr, [(s.doc, s.paragraph) for s in ans.snippets]
     s, c = corr[0]
     assert c.doc != s.doc
-    other = par_text(seeds_qa.index, c.doc, c.paragraph)[c.start:c.end]
+    other = par_text(rules_qa.index, c.doc, c.paragraph)[c.start:c.end]
     assert "common border" in s.text and "common border" in other
 
 
-def test_important_partner_statement_is_corroborated_by_the_other_document(seeds_qa):
-    ans = seeds_qa.ask("What did Shoigu say about North Korea being an important partner?")
+def test_important_partner_statement_is_corroborated_by_the_other_document(rules_qa):
+    ans = rules_qa.ask("What did Shoigu say about North Korea being an important partner?")
     found = [(s, c) for s in ans.snippets for c in s.corroborated_by
              if c.doc != s.doc and "important partner" in s.text]
     assert found, [(s.doc, s.paragraph, s.text[:50], s.corroborated_by) for s in ans.snippets]
     s, c = found[0]
-    assert "important partner" in par_text(seeds_qa.index, c.doc, c.paragraph)[c.start:c.end]
+    assert "important partner" in par_text(rules_qa.index, c.doc, c.paragraph)[c.start:c.end]
 
 
 # -- serialisation -----------------------------------------------------------------------------------
@@ -157,8 +164,8 @@ def test_baseline_quotes_the_best_cosine_sentence_of_the_top_paragraph(seeds_sto
                                       "Wen hat Schoigu in Pjöngjang getroffen?",
                                       "Chi ha incontrato Shoigu a Pyongyang?",
                                       "Où est Shoigu allé ?"])
-def test_question_in_another_language_abstains(seeds_qa, question):
-    ans = seeds_qa.ask(question)
+def test_question_in_another_language_abstains(rules_qa, question):
+    ans = rules_qa.ask(question)
     assert ans.abstained and ans.text == ""
 
 
@@ -186,13 +193,13 @@ def test_entity_swap_is_seen_and_an_entity_of_the_wanted_kind_is_found():
     assert plain == {"ent_swap": 0.0, "ner_wanted": 0.0, "ner_found": 0.0}
 
 
-def test_features_and_coefficients_agree(seeds_qa):
+def test_features_and_coefficients_agree(rules_qa):
     """Every feature the answerer reports has a fitted weight, in whichever model applies."""
     from qa import weights
-    rules = answerer_mod.RulesReader(seeds_qa.index, seeds_qa.config)
-    ans = seeds_qa.ask("Who did Shoigu meet in Pyongyang?")
-    passages = seeds_qa.retriever.retrieve(ans.question, 5)
-    qvec = seeds_qa.index.embedder.encode_query(ans.question)
+    rules = answerer_mod.RulesReader(rules_qa.index, rules_qa.config)
+    ans = rules_qa.ask("Who did Shoigu meet in Pyongyang?")
+    passages = rules_qa.retriever.retrieve(ans.question, 5)
+    qvec = rules_qa.index.embedder.encode_query(ans.question)
     feats = rules.read(ans.question, passages, qvec).features
     model = weights.fitted()["rules_confidence" if ner.available() else "rules_confidence_plain"]
     assert set(feats) == set(model["coef"]) == set(model["features"])
@@ -216,12 +223,12 @@ def test_weights_that_do_not_match_the_features_are_refused(tmp_path):
         weights.fitted(path)
 
 
-def test_without_spacy_the_plain_model_answers(seeds_qa, monkeypatch):
+def test_without_spacy_the_plain_model_answers(rules_qa, monkeypatch):
     monkeypatch.setattr(ner, "available", lambda: False)
-    ans = seeds_qa.ask("Who did Shoigu meet in Pyongyang?")
-    rules = answerer_mod.RulesReader(seeds_qa.index, seeds_qa.config)
-    feats = rules.read(ans.question, seeds_qa.retriever.retrieve(ans.question, 5),
-                       seeds_qa.index.embedder.encode_query(ans.question)).features
+    ans = rules_qa.ask("Who did Shoigu meet in Pyongyang?")
+    rules = answerer_mod.RulesReader(rules_qa.index, rules_qa.config)
+    feats = rules.read(ans.question, rules_qa.retriever.retrieve(ans.question, 5),
+                       rules_qa.index.embedder.encode_query(ans.question)).features
     assert "ent_swap" not in feats
     assert not ans.abstained and "Kang" in ans.text
 
