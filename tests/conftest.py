@@ -65,6 +65,17 @@ SMALL_CORPUS = {
 }
 
 
+# Whole test modules that need neither the model nor an index but carry no `unit` marker of
+# their own; `python -m pytest -m unit` runs them with the marked tests of the other modules.
+MODEL_FREE_MODULES = frozenset({"test_corpus.py", "test_metrics.py", "test_questions.py"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in MODEL_FREE_MODULES:
+            item.add_marker(pytest.mark.unit)
+
+
 def write_corpus(root: Path, files: dict[str, str] | None = None) -> Path:
     """Write `files` (default: SMALL_CORPUS) into `root` and return it."""
     root.mkdir(parents=True, exist_ok=True)
