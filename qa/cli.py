@@ -75,7 +75,7 @@ def _positive(v: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import SEEDS_DIR, Config
+    from .config import ANSWERERS, SEEDS_DIR, Config
     top_k = Config.top_k  # defaults live in Config only: an option left out (None) means Config's
     p = argparse.ArgumentParser(prog="qa", description="Answer questions about a folder of documents "
                                 "with quoted, cited snippets. With no command: the chat over the seeds.")
@@ -110,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--top-k", type=_positive, default=None, help=f"paragraphs to read (default {top_k})")
     e.add_argument("--limit", type=_positive, default=None, help="only the first N questions")
     e.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid", help="retriever")
-    e.add_argument("--answerer", choices=("qa", "baseline"), default="qa",
-                   help="baseline: best sentence by cosine in the top paragraph")
+    e.add_argument("--answerer", choices=ANSWERERS, default=None,
+                   help="reader: the trained span reader (default); rules: hand-made sentence scoring "
+                        "and typed phrases; baseline: best sentence by cosine in the top paragraph")
     e.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="write per-question records")
     e.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
                    help="exit 1 when METRIC is below VALUE (repeatable)")

@@ -71,29 +71,11 @@ class Config:
     w_type: float = 0.3
     snippet_window: float = 0.6  # further snippets must score within this of the best
     max_snippets: int = 3
-    # confidence = sigmoid(bias + sum(coef * feature)) = P(the first snippet holds the answer):
-    # a model of "can this be answered at all" rescaled to that probability; both fitted on
-    # half of SQuAD v2.0's articles by `python bench/fit_confidence.py`
-    confidence_coef: dict = field(default_factory=lambda: {
-        "bias": 1.789, "cos": 2.712, "overlap": 1.134, "type_fit": 0.757, "margin": -0.241,
-        "passage_cover": -4.161, "missing_max": -0.923, "has_type": -0.344, "unseen": -1.235,
-        "p_dense": 1.446, "p_bm25": -1.288, "p_margin": 0.626, "cue": -0.752, "neg_mismatch": -2.368,
-        "num_missing": -1.296, "cap_missing": -0.264, "sent_missing": -1.438, "sbigram": 0.19,
-        "antonym": -0.058, "unit_swap": -0.81, "wh_what": -0.882, "wh_who": -0.273, "wh_when": 0.866,
-        "wh_where": 0.099, "wh_why": 0.053, "wh_how": -0.352, "wh_which": 0.221, "ent_swap": -0.699,
-        "ner_wanted": -0.822, "ner_found": -0.019})
-    # the same without the entity features, for installs without spaCy (the `ner` extra)
-    confidence_coef_plain: dict = field(default_factory=lambda: {
-        "bias": 1.759, "cos": 2.433, "overlap": 1.521, "type_fit": 0.729, "margin": -0.3,
-        "passage_cover": -4.346, "missing_max": -0.914, "has_type": -0.915, "unseen": -1.217,
-        "p_dense": 1.666, "p_bm25": -1.197, "p_margin": 0.671, "cue": -0.714, "neg_mismatch": -2.358,
-        "num_missing": -1.743, "cap_missing": -0.781, "sent_missing": -1.188, "sbigram": 0.254,
-        "antonym": 0.006, "unit_swap": -1.424, "wh_what": -1.12, "wh_who": -0.748, "wh_when": 0.376,
-        "wh_where": -0.433, "wh_why": -0.163, "wh_how": -0.801, "wh_which": 0.075})
     # a question whose focus word the corpus never uses (and no passage word resembles)
     focus_similarity: float = 0.4
     focus_absent_factor: float = 0.3
-    abstain_below: float = 0.304  # answers 85% of the fitting half's answerable questions
+    # None: the threshold fitted with the reader's confidence model (qa/models/weights.json)
+    abstain_below: float | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":

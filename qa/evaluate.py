@@ -231,7 +231,7 @@ def compare(a_path: str, b_path: str) -> str:
 
 def main(questions: str | os.PathLike | None = None, *, corpus: str | os.PathLike | None = None,
          store: str | os.PathLike | None = None, top_k: int | None = None, limit: int | None = None,
-         mode: str = "hybrid", answerer: str = "qa", json_out: str | os.PathLike | None = None,
+         mode: str = "hybrid", answerer: str | None = None, json_out: str | os.PathLike | None = None,
          fail_under: Sequence[str] = (), compare_runs: Sequence[str] | None = None, worst: int = 5,
          progress: Callable[[str], Progress | None] | None = None,
          notice: Callable[[str], None] | None = None) -> int:
@@ -254,8 +254,9 @@ def main(questions: str | os.PathLike | None = None, *, corpus: str | os.PathLik
     corpus = resolve_corpus(qpath, files, corpus)
     from .pipeline import QA
     t0 = time.perf_counter()
-    qa = QA(corpus, store, Config.from_env(), progress=progress("indexing"), notice=notice,
-            mode=mode, answerer=answerer)
+    cfg = Config.from_env(answerer=answerer)
+    answerer = cfg.answerer
+    qa = QA(corpus, store, cfg, progress=progress("indexing"), notice=notice, retriever=mode, reader=answerer)
     index_s = time.perf_counter() - t0
     top_k = qa.config.top_k if top_k is None else top_k
     records = run(qs, qa, top_k, progress("questions"), notice)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .config import SEEDS_DIR, Config
+from .config import ANSWERERS, SEEDS_DIR, Config
 from .errors import QAError
 from .index import Index
 from .text import terms
@@ -88,9 +88,6 @@ def _reader_for(name: str) -> Callable:
     raise QAError(f"unknown answerer {name!r} (choose from {', '.join(ANSWERERS)})")
 
 
-ANSWERERS = ("reader", "rules", "baseline")
-
-
 def _built(stage, method: str, *args):
     """A stage instance as it is; a class or factory called with the open index."""
     return stage(*args) if isinstance(stage, type) or not hasattr(stage, method) else stage
@@ -165,7 +162,7 @@ _OPEN_LOCK = threading.Lock()
 
 
 def answer(question: str, *, corpus: str | Path = SEEDS_DIR, store: str | Path | None = None,
-           top_k: int = 5, history: Sequence | None = None) -> Answer:
+           top_k: int | None = None, history: Sequence | None = None) -> Answer:
     """Answer from `corpus`; its index is opened (or built) once and kept open in this process."""
     key = (str(Path(corpus).expanduser().resolve()), str(Path(store).resolve()) if store else "")
     with _OPEN_LOCK:

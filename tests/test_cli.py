@@ -188,7 +188,7 @@ def test_eval_gets_plain_parameters(monkeypatch):
     monkeypatch.setattr(qa.evaluate, "main", fake_main)
     assert main(["eval", "x.jsonl", "--limit", "3", "--fail-under", "hit@1=0.5", "--worst", "0"]) == 0
     assert seen == {"questions": "x.jsonl", "corpus": None, "store": None, "top_k": None, "limit": 3,
-                    "mode": "hybrid", "answerer": "qa", "json_out": None, "fail_under": ["hit@1=0.5"],
+                    "mode": "hybrid", "answerer": None, "json_out": None, "fail_under": ["hit@1=0.5"],
                     "compare_runs": None, "worst": 0, "progress": ui.progress_bar, "notice": ui.notice}
 
 

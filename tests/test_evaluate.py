@@ -204,7 +204,7 @@ def test_eval_cli_prints_table(capsys, seeds_store_dir):
     code = main(["eval", str(SEED_QUESTIONS), "--store", str(seeds_store_dir), "--limit", "3"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "snippet hit@3" in out and "Recall@1" in out and "hybrid/qa" in out
+    assert "snippet hit@3" in out and "Recall@1" in out and "hybrid/reader" in out
 
 
 def test_eval_cli_fail_under_exits_1(capsys, seeds_store_dir):

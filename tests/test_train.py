@@ -1,0 +1,87 @@
+"""train/reader.py end to end on a tiny slice (CPU, seconds): data, negatives, training, the
+adapter file and model card, and the shipped inference code reading what it wrote."""
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import random
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT
+
+TRAIN = REPO_ROOT.parent / "shared" / "train" / "squad-v1.1-train.json.gz"
+EVAL = REPO_ROOT.parent / "shared" / "eval" / "squad-v1.1" / "questions.jsonl"
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not TRAIN.exists(), reason="../shared/train is not beside the checkout")]
+
+
+def _script():
+    pytest.importorskip("peft", reason="the `train` extra (peft) is not installed")
+    spec = importlib.util.spec_from_file_location("train_reader", REPO_ROOT / "train" / "reader.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def tiny_squad(tmp_path_factory):
+    """Three articles of SQuAD train, four paragraphs each, in the official layout."""
+    with gzip.open(TRAIN, "rt", encoding="utf-8") as f:
+        data = json.load(f)["data"]
+    tiny = {"version": "1.1", "data": [{"title": a["title"], "paragraphs": a["paragraphs"][:4]} for a in data[:3]]}
+    path = tmp_path_factory.mktemp("tiny") / "tiny.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump(tiny, f)
+    return path
+
+
+def test_unanswerable_examples_are_made_and_deterministic(tiny_squad):
+    mod = _script()
+    paragraphs = mod.load_squad(tiny_squad)
+    gold = mod.gold_examples(paragraphs)
+    assert gold and all(e.context[e.answer_start:e.answer_start + len(e.answer_text)] == e.answer_text for e in gold)
+    negs = mod.bm25_negatives(paragraphs, gold, random.Random(1), 0.5)
+    assert negs and all(n.answer_start == -1 and n.kind == "bm25" for n in negs)
+    by_q = {e.qid: e for e in gold}
+    for n in negs:  # another article's paragraph that does not hold the answer
+        g = by_q[n.qid.removesuffix("-bm25")]
+        assert n.context != g.context and g.answer_text.lower() not in n.context.lower()
+    edits = mod.perturbed(gold, random.Random(1), 1.0)
+    assert {e.kind for e in edits} <= {"swap", "negation"} and len(edits) > len(gold) // 2
+    for e in edits:
+        g = by_q[e.qid.rsplit("-", 1)[0]]
+        assert e.question != g.question and e.context == g.context and e.answer_start == -1
+    again = mod.perturbed(gold, random.Random(1), 1.0)
+    assert [e.question for e in again] == [e.question for e in edits]
+
+
+def test_training_writes_an_adapter_the_reader_loads(tiny_squad, tmp_path):
+    mod = _script()
+    out = tmp_path / "reader"
+    rc = mod.main(["--train", str(tiny_squad), "--limit", "24", "--epochs", "1", "--batch-size", "8",
+                   "--max-len", "160", "--stride", "64", "--eval", str(EVAL), "--eval-limit", "4",
+                   "--out", str(out), "--threads", "2"])
+    assert rc == 0
+    weights, card_path = out.with_suffix(".safetensors"), out.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    assert card["format"] == "qa-reader-lora-1" and card["windows"] == {"max_len": 160, "stride": 64,
+                                                                          "no_answer": "[CLS]"}
+    assert card["data"]["questions"] == 24 and card["data"]["examples"]["bm25"] > 0
+    assert "CC BY-SA 4.0" in card["data"]["license"] and card["commit"]
+    assert card["metrics"]["squad-v1.1 dev, gold paragraph"]["questions"] == 4
+    from safetensors import safe_open
+    with safe_open(str(weights), "pt") as f:
+        keys = set(f.keys())
+    assert {"head.weight", "head.bias"} <= keys
+    assert "encoder.layer.0.attention.self.query.lora_A" in keys
+    assert not any("word_embeddings" in k for k in keys)  # never the backbone
+    assert weights.stat().st_size < 5e6
+    from qa.reader import SpanReader
+    passage = "The harbour bridge in Marlow reopened on Tuesday after eight months of repairs."
+    span, = SpanReader(weights).read("When did the bridge reopen?", [passage])
+    assert 0 <= span.start <= span.end <= len(passage) and 0.0 <= span.prob <= 1.0
