@@ -23,7 +23,7 @@ from .sentences import split as split_sentences
 
 log = logging.getLogger("qa")
 
-PARSER_VERSION = 3  # bump when corpus parsing or sentence splitting changes: stores rebuild
+PARSER_VERSION = 4  # bump when corpus parsing or sentence splitting changes: stores rebuild
 
 
 @dataclass
@@ -128,10 +128,11 @@ class Index:
         """Cosine of the question to the given sentence rows."""
         return self.sentence_vectors.score(qvec, np.asarray(rows, dtype=np.int64))
 
-    def dense_scores(self, qvec: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """Per paragraph row, the better of its own cosine and its best sentence's."""
+    def dense_scores(self, qvec: np.ndarray, ids: np.ndarray, store=None) -> np.ndarray:
+        """Per paragraph row, the better of its own cosine (from `store`, default this index's
+        paragraph vectors) and its best sentence's."""
         ids = np.asarray(ids, dtype=np.int64)
-        out = np.asarray(self.vectors.score(qvec, ids), dtype=np.float32).copy()
+        out = np.asarray((store or self.vectors).score(qvec, ids), dtype=np.float32).copy()
         first, last = self.par_sentences[ids, 0], self.par_sentences[ids, 1]
         has = last > first
         if has.any():

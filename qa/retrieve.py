@@ -12,13 +12,19 @@ import numpy as np
 
 from .index import Index
 from .lexical import top_k
-from .types import Passage
+from .types import DenseStore, LexicalIndex, Passage
 
 
 class _Base:
-    def __init__(self, index: Index, candidates: int | None = None):
+    """`dense` and `lexical` default to the index's own stores; another `types.DenseStore` or
+    `types.LexicalIndex` over the same rows (an ANN index, a server) can stand in."""
+
+    def __init__(self, index: Index, candidates: int | None = None, dense: DenseStore | None = None,
+                 lexical: LexicalIndex | None = None):
         self.index = index
         self.candidates = candidates or index.config.candidates
+        self.dense = dense if dense is not None else index.vectors
+        self._lexical_index = lexical
 
     def _passages(self, ids, scores, lex=None, dense=None) -> list[Passage]:
         idx = self.index
@@ -34,20 +40,27 @@ class _Base:
         keep = self.index.answerable[ids] if len(ids) else np.zeros(0, bool)
         return ids[keep], scores[keep]
 
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self._lexical_index if self._lexical_index is not None else self.index.bm25
+
     def _lexical(self, question: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._answerable(*self.index.bm25.search(question, k))
+        return self._answerable(*self.lexical.search(question, k))
 
     def _dense(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Per paragraph, the better of its own cosine and its best sentence's (fused Recall@1
         on SQuAD v1.1: 0.850 -> 0.879): candidates from both stores, scored exactly."""
         idx = self.index
-        p_ids, _ = idx.vectors.search(qvec, k)
+        p_ids, _ = self.dense.search(qvec, k)
         s_ids, _ = idx.sentence_vectors.search(qvec, 4 * k)  # one paragraph may hold several
         ids = np.union1d(p_ids, idx.sentence_spans[s_ids, 0]) if len(s_ids) else p_ids
         ids, _ = self._answerable(ids, ids)
-        dense = idx.dense_scores(qvec, ids)
+        dense = self._dense_scores(qvec, ids)
         order = top_k(dense, k)
         return ids[order], dense[order]
+
+    def _dense_scores(self, qvec: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        return self.index.dense_scores(qvec, ids, self.dense)
 
     def _query_vector(self, question: str, qvec: np.ndarray | None) -> np.ndarray:
         return self.index.embedder.encode_query(question) if qvec is None else qvec
@@ -70,8 +83,9 @@ class HybridRetriever(_Base):
     of both retrievers' candidates."""
 
     def __init__(self, index: Index, w_bm25: float | None = None, w_dense: float | None = None,
-                 candidates: int | None = None):
-        super().__init__(index, candidates)
+                 candidates: int | None = None, dense: DenseStore | None = None,
+                 lexical: LexicalIndex | None = None):
+        super().__init__(index, candidates, dense, lexical)
         cfg = index.config
         self.w_bm25 = cfg.w_bm25 if w_bm25 is None else w_bm25
         self.w_dense = cfg.w_dense if w_dense is None else w_dense
@@ -85,8 +99,8 @@ class HybridRetriever(_Base):
         cand = np.union1d(l_ids, d_ids)
         if not len(cand):
             return []
-        lex = self.index.bm25.score(question, cand)
-        dense = self.index.dense_scores(qvec, cand)
+        lex = self.lexical.score(question, cand)
+        dense = self._dense_scores(qvec, cand)
         lmax = float(lex.max())
         ln = lex / lmax if lmax > 0 else np.zeros(len(cand), np.float32)
         lo, hi = float(np.percentile(dense, 50)), float(dense.max())

@@ -113,3 +113,75 @@ def test_module_answer_keeps_the_index_open(seeds_store_dir, monkeypatch):
     with pytest.raises(QAError):
         qa.answer("  ", corpus=SEEDS_PATH, store=seeds_store_dir)
     assert len(pipeline_mod._OPEN) == 1
+
+
+# -- stages are injected: a new backend or reader is a new class ---------------------------------------
+
+class _ListStore:
+    """A dense store that is not numpy's: plain Python lists, exact search (a types.DenseStore)."""
+
+    def __init__(self, vectors):
+        self.rows = [list(map(float, v)) for v in vectors]
+        self.searched = 0
+
+    def __len__(self):
+        return len(self.rows)
+
+    def score(self, query, ids=None):
+        import numpy as np
+        ids = range(len(self.rows)) if ids is None else ids
+        return np.array([sum(a * b for a, b in zip(self.rows[int(i)], query)) for i in ids], dtype=np.float32)
+
+    def search(self, query, k):
+        import numpy as np
+        self.searched += 1
+        s = self.score(query)
+        top = sorted(range(len(s)), key=lambda i: -s[i])[:k]
+        return np.array(top, dtype=np.int64), s[top]
+
+    def get(self, ids):
+        import numpy as np
+        return np.array([self.rows[int(i)] for i in ids], dtype=np.float32)
+
+
+class _FirstSentenceReader:
+    """A reader that quotes the first 40 characters of the top passage (a types.Reader)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def read(self, question, passages, qvec, more=()):
+        from qa.types import Reading
+        self.calls.append((question, [p.id for p in passages]))
+        p = passages[0]
+        cit = Citation(p.doc, p.paragraph, 0, min(40, len(p.text)), p.title, p.date)
+        return Reading((Snippet(p.text[:cit.end], cit, 1.0),), cit, 0.99, {"stub": 1.0})
+
+
+def test_stub_dense_store_and_stub_reader_injected_end_to_end(seeds_store_dir):
+    from qa.config import Config
+    from qa.retrieve import HybridRetriever
+    stores, reader = [], _FirstSentenceReader()
+
+    def retriever(index):
+        stores.append(_ListStore(index.vectors.get(range(len(index.vectors)))))
+        return HybridRetriever(index, dense=stores[0])
+
+    bot = QA(SEEDS_PATH, store=seeds_store_dir, config=Config(), notice=lambda m: None,
+             retriever=retriever, reader=reader)
+    assert bot.reader is reader and bot.retriever.dense is stores[0]
+    ans = bot.ask("Who will lead the Chinese delegation?")
+    assert stores[0].searched == 1 and len(reader.calls) == 1
+    question, read_ids = reader.calls[0]
+    assert read_ids == [p.id for p in ans.passages[:len(read_ids)]]
+    assert any("Li Hongzhong" in p.text for p in ans.passages[:3])  # the stub store still finds it
+    top = ans.passages[0]
+    assert not ans.abstained and ans.confidence == 0.99
+    assert ans.text == top.text[:40] and ans.short_answer == Citation(top.doc, top.paragraph, 0, 40, top.title, top.date)
+
+
+def test_unknown_stage_names_are_one_line_errors(seeds_store_dir):
+    from qa.config import Config
+    for kw in ({"retriever": "sparse"}, {"reader": "oracle"}):
+        with pytest.raises(QAError, match="unknown"):
+            QA(SEEDS_PATH, store=seeds_store_dir, config=Config(), notice=lambda m: None, **kw)
