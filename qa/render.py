@@ -79,6 +79,11 @@ def _marker(n: int, color: bool) -> str:
     return _style(f"[{n}]", CYAN, color)
 
 
+def _one_line(text: str) -> str:
+    """Sanitized, with the line breaks of hard-wrapped text folded into single spaces."""
+    return " ".join(_clean(text).split())
+
+
 # -- answers -------------------------------------------------------------------------------------
 def render_answer(answer: Answer, *, color: bool) -> str:
     """Short answer (bold), quoted snippets with [n] markers, Sources, confidence."""
@@ -87,9 +92,9 @@ def render_answer(answer: Answer, *, color: bool) -> str:
     order, markers = number_citations(answer)
     lines: list[str] = []
     if answer.short_answer is not None and answer.text:
-        lines += [_style(_clean(answer.text), BOLD, color), ""]
+        lines += [_style(_one_line(answer.text), BOLD, color), ""]
     for snippet, nums in zip(answer.snippets, markers):
-        quote = "“" + _clean(snippet.text).strip() + "”"
+        quote = "“" + _one_line(snippet.text) + "”"
         lines.append(quote + " " + "".join(_marker(n, color) for n in nums))
     if not answer.snippets and answer.text:  # defensive: an answer without quotes
         lines.append(_clean(answer.text))

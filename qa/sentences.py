@@ -38,24 +38,74 @@ def _cut(s: int, e: int, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, i
     return parts
 
 
+# A line that starts its own unit: a list item ("- ", "* ", "• ", "1. ", "2) ", "a) "), a
+# Markdown heading, a quote or table row, an rst/markdown rule.
+_OWN_LINE = re.compile(r"^\s*(?:[-*+•‣◦▪–—]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|#{1,6}\s|>|\||[-=*_~^]{3,}\s*$)")
+_SHORT_LINE = 0.6  # a line shorter than this share of the paragraph's longest line ends its unit
+_MIN_WRAP = 40  # lines all shorter than this are not wrapped prose (verse, an address): kept apart
+
+
+def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    """(start, end) of the runs of lines that read as one text: hard-wrapped lines join.
+
+    A line joins the one before unless it starts a list item, heading, quote or table row
+    (`_OWN_LINE`), either of them is chrome (a byline, a credit: in `skip`), or the one before
+    is clearly shorter than the wrap width (a title, a verse or address line). An indented
+    line after a list item is the item's wrapped continuation.
+    """
+    lines, pos = [], 0
+    for line in text.split("\n"):
+        lines.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    width = max((len(text[a:b].rstrip()) for a, b in lines), default=0)
+
+    def chrome(a: int, b: int) -> bool:
+        return any(x < b and a < y for x, y in skip)
+
+    units: list[tuple[int, int]] = []
+    prev: tuple[int, int] | None = None
+    for a, b in lines:
+        line = text[a:b]
+        if not line.strip():
+            prev = None
+            continue
+        joins = False
+        if prev is not None and not _OWN_LINE.match(line) and not chrome(a, b) and not chrome(*prev):
+            before = text[prev[0]:prev[1]]
+            unit_start = text[units[-1][0]:prev[1]]
+            if _OWN_LINE.match(unit_start):  # inside a list item, heading, quote, table row
+                joins = line[:1].isspace() and not unit_start.lstrip().startswith(("#", "|", ">"))
+            else:
+                joins = width >= _MIN_WRAP and len(before.strip()) >= _SHORT_LINE * width
+        if joins:
+            units[-1] = (units[-1][0], b)
+        else:
+            units.append((a, b))
+        prev = (a, b)
+    return units
+
+
 def split(text: str, skip: tuple[tuple[int, int], ...] = ()) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, never crossing a line break or a chrome range."""
+    """(start, end) of each sentence of `text`, never crossing a chrome range.
+
+    Sentences run across the single line breaks of hard-wrapped text; lines that stand on
+    their own (list items, headings, chrome, short lines) are boundaries (`_units`). The
+    spans index `text` exactly: a sentence's text keeps its inner line breaks.
+    """
     spans: list[tuple[int, int]] = []
     seg = _segmenter()
-    pos = 0
-    for line in text.split("\n"):
-        if line.strip():
-            cursor = 0
-            for piece in seg.segment(line):
-                piece = piece.strip()
-                found = line.find(piece, cursor) if piece else -1
-                if found < 0:  # the segmenter altered the text: fall back to the rest of the line
-                    continue
-                a, b = pos + found, pos + found + len(piece)
-                cursor = found + len(piece)
-                for x, y in _cut(a, b, skip):
-                    x, y = _trim(text, x, y)
-                    if y - x >= 2 and any(c.isalnum() for c in text[x:y]):
-                        spans.append((x, y))
-        pos += len(line) + 1
+    for ua, ub in _units(text, skip):
+        unit = text[ua:ub].replace("\n", " ")  # same length: offsets stay exact
+        cursor = 0
+        for piece in seg.segment(unit):
+            piece = piece.strip()
+            found = unit.find(piece, cursor) if piece else -1
+            if found < 0:  # the segmenter altered the text: skip the piece
+                continue
+            a, b = ua + found, ua + found + len(piece)
+            cursor = found + len(piece)
+            for x, y in _cut(a, b, skip):
+                x, y = _trim(text, x, y)
+                if y - x >= 2 and any(c.isalnum() for c in text[x:y]):
+                    spans.append((x, y))
     return spans

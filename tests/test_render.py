@@ -216,3 +216,11 @@ def test_render_context_neighbours_numbered():
     assert "\x1b[36m¶4\x1b[0m Kang met" in alone and "¶3" not in alone
     with pytest.raises(QAError):
         render_context(INDEX, "a.txt", 99, color=False)
+
+
+def test_a_hard_wrapped_quote_is_shown_on_one_line():
+    doc = _doc("w.txt", "Foobar", None, ["The new release of the Foobar server\nwas written by Alice."])
+    s = _snippet(doc, 0)
+    assert "\n" in s.text  # the citation keeps the exact text
+    out = render_answer(Answer("Who wrote it?", s.text, False, 0.7, [s], [], None), color=False)
+    assert "“The new release of the Foobar server was written by Alice.” [1]" in out.splitlines()
