@@ -19,18 +19,58 @@ from .types import Answer, Reader, Retriever
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Terminal escape sequences: CSI ("\x1b[31m", also 8-bit "\x9b31m"), OSC ("\x1b]0;title\x07"),
+# and two-character escapes. Removed whole, so no "[31m" is left behind for retrieval.
+_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[@-Z\\-_]?")
+# Words that make no question on their own: function words, greetings, acknowledgements.
+# Wh-words are not here: "Why?" after an answer is a follow-up.
+_FILLER = frozenset("""a an the of to in on at by for with from and or but not no yes is are was were be been
+am do does did it its this that these those there here me my i you your we our us so as if then just
+hello hi hey hiya howdy yo greetings thanks thank thx ok okay yep yeah nope please sorry bye goodbye
+help test testing hmm hm lol""".split())
+_HELP_WORDS = frozenset({"help", "?", "??"})
+_EXAMPLE = 'e.g. "Who wrote the report?"'
+
+
+def _decoration(ch: str) -> bool:
+    """A character that carries no words at the edge of a question: emoji and their joiners,
+    variation selectors, skin tones, keycaps, format characters."""
+    cat = unicodedata.category(ch)
+    if cat in ("Cf", "Me", "Co", "Cn", "Zs") or "\ufe00" <= ch <= "\ufe0f" or "\u20d0" <= ch <= "\u20ff":
+        return True
+    return cat in ("So", "Sk") and ord(ch) >= 0x2000  # arrows, dingbats, emoji; not ° © ®
 
 
 def clean_question(question: str) -> str:
-    """Validate and tidy a question; raises QAError with one line for unusable input."""
+    """Validate and tidy a question; raises QAError with one line for unusable input.
+
+    Terminal escape sequences and control characters are removed, emoji and other decoration
+    at either end stripped, white space collapsed. Input with no words, or only greetings and
+    function words ("the", "hello", "help"), gets a one-line hint instead of an answer.
+    """
     if not isinstance(question, str):
         raise QAError("the question must be text")
     if len(question) > MAX_QUESTION_CHARS:
         raise QAError(f"question too long ({len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,})")
-    q = _CONTROL.sub(" ", unicodedata.normalize("NFC", question))
+    q = _ESCAPE.sub(" ", unicodedata.normalize("NFC", question))
+    q = _CONTROL.sub(" ", q)
     q = " ".join(q.split())
     if not q:
         raise QAError("empty question: type a question about the documents")
+    a, b = 0, len(q)
+    while a < b and _decoration(q[a]):
+        a += 1
+    while b > a and _decoration(q[b - 1]):
+        b -= 1
+    q = " ".join(q[a:b].split())
+    words = [w.lower() for w in re.findall(r"\w+", q)]
+    if not words:
+        raise QAError(f"no words in the question: type a question about the documents, {_EXAMPLE}")
+    if all(w in _FILLER for w in words):
+        if any(w in _HELP_WORDS for w in words):
+            raise QAError(f"type a question about the documents, {_EXAMPLE} "
+                          "(qa --help lists the commands; :help in the chat)")
+        raise QAError(f"{q[:40]!r} is not a question about the documents: ask one, {_EXAMPLE}")
     return q
 
 

@@ -67,7 +67,8 @@ def test_ask_unanswerable_exits_1(capsys, seeds_store_dir):
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("question", ["", "   ", "\x00\x1b"])
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x1b", "?", "???", "the", "\U0001f642", "hello",
+                                      "help", "\x1b[31m\x1b[0m"])
 def test_ask_empty_question_exits_2(capsys, question, tmp_path):
     code, out, err = run_cli(capsys, "ask", question, "--store", str(tmp_path / "store"))
     assert code == 2

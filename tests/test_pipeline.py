@@ -35,8 +35,31 @@ def test_huge_question_raises_one_line(seeds_qa):
         qa.answer("x" * 100_000, corpus=SEEDS_PATH, store=seeds_qa.index.store_dir)
 
 
+@pytest.mark.unit
+@pytest.mark.parametrize("question", ["?", "???", "the", "The?", "\U0001f642", "\U0001f914\u200d\ufe0f",
+                                      "hello", "Hello!", "hi there", "help", "thanks", "\x1b[31m?\x1b[0m"])
+def test_content_free_input_gets_a_one_line_hint(question):
+    with pytest.raises(QAError) as e:
+        clean_question(question)
+    msg = str(e.value)
+    assert "\n" not in msg and "question" in msg
+    if question == "help":
+        assert "--help" in msg
+
+
+@pytest.mark.unit
+def test_decoration_without_words_is_stripped():
+    plain = "Who did Shoigu meet?"
+    for q in ("\x1b[31mWho did Shoigu meet?\x1b[0m", "\U0001f914 Who did Shoigu meet? \U0001f64f\U0001f3fd",
+              "\x1b]0;title\x07Who did Shoigu meet?", "\u2728\ufe0f Who did Shoigu meet?\u200b"):
+        assert clean_question(q) == plain
+    # what carries words stays: wh-word follow-ups, other scripts, symbols inside a question
+    for q in ("Why?", "What is his job?", "中文字日本語?", "¿Dónde está?", "Is 30 °C hot?"):
+        assert clean_question(q) == q
+
+
 def test_control_characters_are_cleaned(seeds_qa):
-    assert clean_question("Who\x00 is\x1b[31m the\tminister?\x7f") == "Who is [31m the minister?"
+    assert clean_question("Who\x00 is\x1b[31m the\tminister?\x7f") == "Who is the minister?"
     for q in ("Who\x00 is the\x1b[31m Russian defence minister?",
               "\x1b]0;pwned\x07Where did Shoigu meet Kang\x00 Sun Nam?"):
         ans = seeds_qa.ask(q)
