@@ -12,6 +12,13 @@ from . import ui
 from .errors import QAError
 
 
+def _check_store(args) -> None:
+    """A --store that cannot be a store folder fails in one line before anything loads."""
+    if args.store:
+        from .store import check_location
+        check_location(args.store, getattr(args, "corpus", None))
+
+
 def _open(args):
     from .pipeline import QA
     from .config import Config
@@ -23,6 +30,7 @@ def cmd_ask(args) -> int:
     from .pipeline import clean_question
     from .render import render_answer, use_color
     clean_question(args.question)  # bad input fails before the model loads
+    _check_store(args)
     qa = _open(args)
     for n in qa.index.stats.notices:
         ui.notice(n)
@@ -37,6 +45,7 @@ def cmd_ask(args) -> int:
 def cmd_index(args) -> int:
     from .index import Index
     from .config import Config
+    _check_store(args)
     idx = Index.open(args.corpus, args.store, Config.from_env(), progress=ui.progress_bar("indexing"),
                      notice=ui.notice)
     s = idx.stats
@@ -51,6 +60,7 @@ def cmd_index(args) -> int:
 
 def cmd_chat(args) -> int:
     from .chat import run_chat, run_piped
+    _check_store(args)
     if sys.stdin.isatty():
         return run_chat(args.corpus, args.store, args.top_k)
     return run_piped(args.corpus, args.store, args.top_k, sys.stdin, sys.stdout)
@@ -58,6 +68,7 @@ def cmd_chat(args) -> int:
 
 def cmd_eval(args) -> int:
     from .evaluate import main as eval_main
+    _check_store(args)
     return eval_main(args.questions, corpus=args.corpus, store=args.store, top_k=args.top_k,
                      limit=args.limit, mode=args.mode, answerer=args.answerer, json_out=args.json_out,
                      fail_under=args.fail_under, compare_runs=args.compare, worst=args.worst,

@@ -269,3 +269,35 @@ def test_help_is_fast_and_does_not_import_the_model(tmp_path):
     assert not {m for m in imported if m == "torch" or m.startswith("torch.")}
     assert not {m for m in imported if m.startswith("transformers")}
     assert elapsed < 2.0, f"qa --help took {elapsed:.2f} s"
+
+
+# -- --store that cannot be a store ------------------------------------------------------------------
+@pytest.mark.unit
+@pytest.mark.parametrize("command", ["ask", "index"])
+def test_a_store_that_cannot_be_one_is_one_error_line(capsys, tmp_path, command):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Alpha beta gamma.\n")
+    q = [SEED_Q] if command == "ask" else []
+    for store, words in [(str(afile), "is a file"), (str(afile / "sub"), "is a file"),
+                         ("milvus://localhost:19530/qa", "not supported yet"),
+                         (str(corpus / "store"), "inside the corpus")]:
+        code, out, err = run_cli(capsys, command, *q, "--corpus", str(corpus), "--store", store)
+        assert code == 2 and out == "", err
+        assert_one_error_line(err)
+        assert words in err
+    assert not (tmp_path / "milvus:").exists() and not (corpus / "store").exists()
+
+
+def test_damaged_store_heals_with_one_notice(capsys, tmp_path, small_corpus):
+    store = tmp_path / "store"
+    code, out, err = run_cli(capsys, "index", "--corpus", str(small_corpus), "--store", str(store))
+    assert code == 0, err
+    gen = store / (store / "CURRENT").read_text().strip()
+    (gen / "vectors.npy").write_bytes(b"")
+    code, out, err = run_cli(capsys, "index", "--corpus", str(small_corpus), "--store", str(store))
+    assert code == 0 and "Traceback" not in err
+    assert len([ln for ln in err.splitlines() if "rebuilding the index" in ln]) == 1, err
+    assert "embedded 3 files" in out

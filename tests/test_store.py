@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,8 @@ def test_save_load_round_trip(tmp_path):
     assert gen.is_dir() and gen.name.startswith("g-")
     got = st.load(tmp_path / "s")
     assert got is not None
-    assert got.manifest == data.manifest
+    assert {k: v for k, v in got.manifest.items() if k != "checksums"} == data.manifest
+    assert set(got.manifest["checksums"]) == {"documents.json", "vectors.npy", "sentences.npy"}
     assert got.documents == data.documents
     np.testing.assert_array_equal(np.asarray(got.vectors), data.vectors)
     np.testing.assert_array_equal(np.asarray(got.sentence_vectors), data.sentence_vectors)
@@ -219,7 +221,34 @@ def _vectors_1d(root):
     np.save(p, np.load(p).ravel())
 
 
+def _empty_vectors(root):
+    (_gen(root) / "vectors.npy").write_bytes(b"")
+
+
+def _empty_sentences(root):
+    (_gen(root) / "sentences.npy").write_bytes(b"")
+
+
+def _garbage_behind_header(root):
+    """Random bytes in place of the vectors, the .npy header intact: shapes all still agree."""
+    p = _gen(root) / "sentences.npy"
+    raw = p.read_bytes()
+    body = len(raw) - (raw.index(b"\n") + 1)
+    p.write_bytes(raw[:len(raw) - body] + np.random.default_rng(3).bytes(body))
+
+
+def _no_checksums(root):
+    p = _gen(root) / "manifest.json"
+    m = json.loads(p.read_text())
+    del m["checksums"]
+    p.write_text(json.dumps(m))
+
+
 DAMAGE = {
+    "vectors.npy 0 bytes": _empty_vectors,
+    "sentences.npy 0 bytes": _empty_sentences,
+    "garbage behind the .npy header": _garbage_behind_header,
+    "manifest without checksums": _no_checksums,
     "truncated vectors.npy": _truncate_vectors,
     "vectors.npy header cut": _truncate_vectors_header,
     "garbage manifest.json": _garbage_manifest,
@@ -256,7 +285,7 @@ def test_structurally_wrong_documents_json_raises_store_error(tmp_path, document
 
 
 # Damage kinds worth a real rebuild (each costs one small embedding run).
-REBUILD_DAMAGE = ["truncated vectors.npy", "garbage manifest.json", "CURRENT to a missing dir",
+REBUILD_DAMAGE = ["vectors.npy 0 bytes", "garbage behind the .npy header", "truncated vectors.npy", "garbage manifest.json", "CURRENT to a missing dir",
                   "vectors wrong rows", "sentences wrong rows", "truncated documents.json"]
 
 
@@ -348,3 +377,40 @@ def test_numpy_store_k_larger_than_n_and_k_zero():
     assert len(empty) == 0
     ids, scores = empty.search(q, 5)
     assert len(ids) == 0 and len(scores) == 0
+
+
+# -- where a store may live ---------------------------------------------------------------------------
+@pytest.mark.unit
+def test_store_location_checks(tmp_path):
+    from qa.errors import QAError
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for bad, words in [("milvus://localhost:19530/qa", "not supported yet"), (str(afile), "is a file"),
+                       (str(afile / "sub"), "is a file"), (str(corpus / "store"), "inside the corpus")]:
+        with pytest.raises(QAError) as e:
+            st.check_location(bad, corpus)
+        assert words in str(e.value) and "\n" not in str(e.value)
+    assert st.check_location(corpus / ".qa-store", corpus) == corpus / ".qa-store"  # hidden: never read
+    assert st.check_location(tmp_path / "new" / "store", corpus) == tmp_path / "new" / "store"
+
+
+@pytest.mark.unit
+def test_a_store_that_cannot_be_written_is_one_qa_error(tmp_path):
+    from qa.errors import QAError
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    locked_dir = tmp_path / "ro"
+    locked_dir.mkdir()
+    locked_dir.chmod(0o500)
+    try:
+        roots = [afile, afile / "sub"] + ([] if os.geteuid() == 0 else [locked_dir / "store"])  # root writes anywhere
+        for root in roots:
+            with pytest.raises(QAError):
+                st.save(root, make_data())
+            with pytest.raises(QAError):
+                with st.locked(root):
+                    pass
+    finally:
+        locked_dir.chmod(0o700)
