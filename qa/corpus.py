@@ -13,7 +13,11 @@ from pathlib import Path
 
 from .errors import QAError
 
-SUFFIXES = (".txt", ".md")
+SUFFIXES = (".txt", ".md", ".markdown", ".rst")
+# Files without an extension are read when they decode as UTF-8 text (README, NEWS, CHANGELOG),
+# except these, which hold build or tool instructions rather than prose.
+NOT_PROSE = frozenset("makefile dockerfile vagrantfile gemfile rakefile procfile jenkinsfile brewfile "
+                      "podfile justfile codeowners".split())
 _HEADER_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
 _HEADER_TITLE = re.compile(r"^\s*title\s+(.*)$")
 _BLANK_SPLIT = re.compile(r"\n[ \t\f\v\u00a0]*\n")
@@ -62,8 +66,11 @@ class Document:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A file (or folder) not used, and why. One entry may stand for a group of `paths`."""
+
     path: str
     reason: str
+    paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class Corpus:
     root: Path
     documents: tuple[Document, ...]
     skipped: tuple[Skipped, ...] = field(default=())
+    ignored: tuple[str, ...] = field(default=())  # files in formats qa does not read
 
     @property
     def n_paragraphs(self) -> int:
@@ -130,6 +138,53 @@ def _is_headline(text: str) -> bool:
     return "\n" not in s and 3 <= len(s.split()) <= 30 and not re.search(r"[.!?:]$", s)
 
 
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+_RST_RULE = re.compile(r"^\s*([=\-~^\"*+#`:.'_])\1{2,}\s*$")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>|<!--.*?-->")
+
+
+def strip_markup(text: str) -> str:
+    """A line without HTML tags, Markdown images, link targets, emphasis and code marks."""
+    text = _HTML_TAG.sub(" ", _MD_IMAGE.sub(" ", text))
+    text = _MD_LINK.sub(r"\1", text)
+    text = re.sub(r"(?<!\w)[*_`]+|[*_`]+(?!\w)", "", text)
+    return " ".join(text.split())
+
+
+def _heading(text: str) -> tuple[int, str] | None:
+    """(level, text) when a paragraph is a Markdown heading ("# Team notes") or an
+    underlined reStructuredText one ("Team notes" over "=========="); level 1 is the top."""
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    m = _MD_HEADING.match(lines[0]) if lines else None
+    if m and len(lines) == 1:
+        return len(m.group(1)), strip_markup(m.group(2))
+    if len(lines) == 2 and _RST_RULE.match(lines[1]) and not _RST_RULE.match(lines[0]):
+        return (1 if lines[1].strip()[0] == "=" else 2), strip_markup(lines[0])
+    if len(lines) == 3 and _RST_RULE.match(lines[0]) and _RST_RULE.match(lines[2]):
+        return 1, strip_markup(lines[1])
+    return None
+
+
+def _body_title(paragraphs: list[Paragraph]) -> str | None:
+    """The title of a file without a header: its first heading when that comes before the
+    body (or is a top-level one), else its first headline-like block, markup stripped."""
+    seen_body = False
+    for p in paragraphs:
+        if not p.answerable:
+            continue
+        h = _heading(p.text)
+        if h and h[1] and (not seen_body or h[0] == 1):
+            return h[1]
+        if not seen_body and not h:
+            plain = strip_markup(p.text)
+            if plain and _is_headline(plain) and any(c.isalpha() for c in plain):
+                return plain
+            seen_body = seen_body or bool(plain)
+    return None
+
+
 def parse_text(doc: str, raw: str) -> Document:
     """Parse one file's text (already decoded) into a Document."""
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
@@ -166,13 +221,9 @@ def parse_text(doc: str, raw: str) -> Document:
                 if cm:
                     outlet = cm.group(1).strip()
                 break
-    # The header title may be scraped UI text ("Expand / Collapse search"): take the real headline.
+    # No header title, or scraped UI text ("Expand / Collapse search"): take the real headline.
     if not title or _line_kind(title):
-        first_content = next((p for p in paragraphs if p.answerable), None)
-        if first_content is not None and _is_headline(first_content.text):
-            title = first_content.text
-        elif not title or _line_kind(title):
-            title = Path(doc).stem.replace("_", " ")
+        title = _body_title(paragraphs) or Path(doc).stem.replace("_", " ")
     # Short unpunctuated blocks before the first sentence-like paragraph are headlines.
     out = []
     seen_body = False
@@ -208,33 +259,81 @@ def read_file(root: Path, path: Path, max_bytes: int) -> Document:
                     hashlib.sha256(data).hexdigest())
 
 
-def list_files(root: Path) -> list[Path]:
-    files = []
-    for dirpath, dirnames, filenames in os.walk(root):
+def _is_text_name(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES)
+
+
+def _no_extension(name: str) -> bool:
+    return "." not in name and name.lower() not in NOT_PROSE
+
+
+def _walk(root: Path) -> tuple[list[Path], list[Path], list[Skipped]]:
+    """(files to read, files in other formats, unreadable folders) under `root`; hidden
+    files and folders are left out."""
+    files, others, bad = [], [], []
+
+    def onerror(e: OSError) -> None:
+        path = Path(e.filename) if e.filename else root
+        rel = path.relative_to(root).as_posix() if path != root else "."
+        bad.append(Skipped(rel + "/", f"unreadable folder ({e.strerror or e})"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.lower().endswith(SUFFIXES) and not name.startswith("."):
-                files.append(Path(dirpath) / name)
-    return files
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            (files if _is_text_name(name) or _no_extension(name) else others).append(path)
+    return files, others, bad
+
+
+def list_files(root: Path) -> list[Path]:
+    """The files `read_corpus` tries to read (text suffixes and extension-less names)."""
+    return _walk(Path(root))[0]
+
+
+def _group(paths: list[str]) -> str:
+    """".html x16, .pdf x2, no extension x1": the kinds of file, most common first."""
+    counts: dict[str, int] = {}
+    for p in paths:
+        name = p.rsplit("/", 1)[-1]
+        kind = "." + name.rsplit(".", 1)[1].lower() if "." in name else "no extension"
+        counts[kind] = counts.get(kind, 0) + 1
+    kinds = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = ", ".join(f"{k} x{n}" for k, n in kinds[:8])
+    return text + (f", {len(kinds) - 8} more kinds" if len(kinds) > 8 else "")
 
 
 def read_corpus(root: str | os.PathLike, *, max_file_mb: float = 10.0,
                 exclude: tuple[str, ...] = ("questions.jsonl", "README.md")) -> Corpus:
-    """Read every .txt/.md file under `root`; unusable files are skipped and reported."""
+    """Read every text file under `root` (.txt, .md, .markdown, .rst, and extension-less files
+    that are UTF-8 text); unusable files are skipped and reported, other formats reported as
+    one group."""
     root = Path(root).expanduser()
     if not root.exists():
         raise QAError(f"corpus folder not found: {root}")
     if not root.is_dir():
         raise QAError(f"corpus is not a folder: {root}")
-    docs, skipped = [], []
-    for path in list_files(root):
+    files, others, bad_dirs = _walk(root)
+    docs, skipped = [], list(bad_dirs)
+    ignored = [p.relative_to(root).as_posix() for p in others
+               if not (p.name in exclude and p.parent == root)]
+    for path in files:
         if path.name in exclude and path.parent == root:
             continue
+        rel = path.relative_to(root).as_posix()
         try:
             docs.append(read_file(root, path, int(max_file_mb * 1e6)))
         except QAError as e:
-            skipped.append(Skipped(path.relative_to(root).as_posix(), str(e)))
+            if not _is_text_name(path.name) and str(e).startswith(("binary", "not UTF-8")):
+                ignored.append(rel)  # an extension-less file that is not text: another format
+            else:
+                skipped.append(Skipped(rel, str(e)))
+    ignored.sort()
+    if ignored:
+        skipped.append(Skipped(f"{len(ignored)} file{'s' if len(ignored) != 1 else ''} qa does not read",
+                               _group(ignored), tuple(ignored)))
     if not docs:
         why = f" ({len(skipped)} skipped: {skipped[0].path}: {skipped[0].reason})" if skipped else ""
-        raise QAError(f"no usable .txt or .md files in {root}{why}")
-    return Corpus(root, tuple(docs), tuple(skipped))
+        raise QAError(f"no usable text files (.txt, .md, .markdown, .rst) in {root}{why}")
+    return Corpus(root, tuple(docs), tuple(skipped), tuple(ignored))

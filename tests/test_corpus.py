@@ -131,18 +131,81 @@ def test_recursive_relative_paths_and_suffixes(tmp_path):
     write(tmp_path / "top.txt", "Top level text.")
     write(tmp_path / "a" / "b" / "deep.md", "Deep markdown text.")
     write(tmp_path / "a" / "mid.TXT", "Upper-case suffix text.")
-    write(tmp_path / "a" / "notes.rst", "Ignored.")
+    write(tmp_path / "a" / "notes.rst", "Read as text.")
+    write(tmp_path / "a" / "more.markdown", "Read as text too.")
     write(tmp_path / "a" / "data.json", '{"x": 1}')
     write(tmp_path / "img.png", b"\x89PNG\r\n\x1a\n\x00\x00")
-    write(tmp_path / "noext", "Ignored too.")
+    write(tmp_path / "NEWS", "An extension-less text file is read.")
+    write(tmp_path / "program", b"\x7fELF\x00\x01\x02")  # extension-less, not text
+    write(tmp_path / "Makefile", "all:\n\techo hi\n")
     write(tmp_path / ".hidden.txt", "Hidden file.")
     write(tmp_path / ".git" / "x.txt", "Hidden folder.")
     corpus = read_corpus(tmp_path)
-    assert sorted(d.doc for d in corpus.documents) == ["a/b/deep.md", "a/mid.TXT", "top.txt"]
-    assert corpus.skipped == ()
+    assert sorted(d.doc for d in corpus.documents) == [
+        "NEWS", "a/b/deep.md", "a/mid.TXT", "a/more.markdown", "a/notes.rst", "top.txt"]
     deep = next(d for d in corpus.documents if d.doc == "a/b/deep.md")
     assert all(p.doc == "a/b/deep.md" for p in deep.paragraphs)
-    assert corpus.n_paragraphs == 3
+    assert corpus.n_paragraphs == 6
+    # what is not read is reported once, grouped by kind, hidden files not at all
+    assert corpus.ignored == ("Makefile", "a/data.json", "img.png", "program")
+    (group,) = corpus.skipped
+    assert group.path == "4 files qa does not read"
+    assert group.reason == "no extension x2, .json x1, .png x1"
+    assert group.paths == corpus.ignored
+
+
+def test_many_ignored_files_are_one_grouped_line(tmp_path):
+    write(tmp_path / "doc.txt", "Text.")
+    for i in range(16):
+        write(tmp_path / "docs" / f"page{i}.html", "<p>x</p>")
+    write(tmp_path / "a.pdf", b"%PDF-1.4")
+    write(tmp_path / "b.PDF", b"%PDF-1.4")
+    write(tmp_path / "questions.jsonl", "{}")  # excluded at the top, not reported
+    corpus = read_corpus(tmp_path)
+    assert [(s.path, s.reason) for s in corpus.skipped] == [("18 files qa does not read", ".html x16, .pdf x2")]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root can read a chmod 000 folder")
+def test_unreadable_folder_is_reported(tmp_path):
+    write(tmp_path / "good.txt", "Fine.")
+    locked = tmp_path / "private"
+    write(locked / "secret.txt", "Secret.")
+    locked.chmod(0)
+    try:
+        corpus = read_corpus(tmp_path)
+    finally:
+        locked.chmod(0o755)
+    (s,) = corpus.skipped
+    assert s.path == "private/" and s.reason.startswith("unreadable folder")
+
+
+def test_unreadable_folder_is_reported_by_walk(tmp_path, monkeypatch):
+    """The same through os.walk's error callback, so it also runs as root."""
+    import qa.corpus as corpus_mod
+    write(tmp_path / "good.txt", "Fine.")
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kw):
+        yield from real_walk(top, onerror=onerror, **kw)
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "private")))
+
+    monkeypatch.setattr(corpus_mod.os, "walk", walk)
+    (s,) = read_corpus(tmp_path).skipped
+    assert (s.path, s.reason) == ("private/", "unreadable folder (Permission denied)")
+
+
+@pytest.mark.parametrize("raw, title", [
+    ("# Team notes\n\nWe met on Monday.", "Team notes"),
+    ('<p align="center"><img src="logo.png" alt="Zstandard"></p>\n\n__Zstandard__ is a fast '
+     'compressor.\n\n## Benchmarks\n\nFast.', "my notes"),
+    ("Release notes\n=============\n\nThe body.", "Release notes"),
+    ("**Release notes** for [Foobar](https://example.org)\n\nThe body here.", "Release notes for Foobar"),
+    ("Some body sentence first.\n\n# The Real Title\n\nMore.", "The Real Title"),
+    ("A plain sentence opens the file.\n\n## Section\n\nMore.", "my notes"),
+])
+def test_titles_without_a_header_strip_markup(tmp_path, raw, title):
+    assert single(tmp_path, raw, name="my_notes.md").title == title
 
 
 def test_root_readme_and_questions_excluded(tmp_path):
