@@ -1,6 +1,7 @@
 """The `qa` command: ask, chat, index, eval. Heavy imports happen inside the commands.
 
-Exit codes: 0 answered / ok, 1 abstained (or a metric under --fail-under), 2 bad input.
+Exit codes: 0 answered / ok, 1 abstained (or a metric under --fail-under), 2 bad input,
+130 interrupted.
 """
 from __future__ import annotations
 
@@ -66,9 +67,25 @@ def cmd_chat(args) -> int:
     return run_piped(args.corpus, args.store, args.top_k, sys.stdin, sys.stdout)
 
 
+def _check_output(path: str) -> None:
+    """--json OUT must be writable before an evaluation that may take minutes starts."""
+    import os
+    from pathlib import Path
+    out = Path(path).expanduser()
+    parent = out.parent
+    if out.is_dir():
+        raise QAError(f"--json {path} is a folder, not a file")
+    if not parent.is_dir():
+        raise QAError(f"--json {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise QAError(f"--json {path}: not writable")
+
+
 def cmd_eval(args) -> int:
     from .evaluate import main as eval_main
     _check_store(args)
+    if args.json_out:
+        _check_output(args.json_out)
     return eval_main(args.questions, corpus=args.corpus, store=args.store, top_k=args.top_k,
                      limit=args.limit, mode=args.mode, answerer=args.answerer, json_out=args.json_out,
                      fail_under=args.fail_under, compare_runs=args.compare, worst=args.worst,
@@ -85,28 +102,45 @@ def _positive(v: str) -> int:
     return n
 
 
+MAX_TOP_K = 100  # as the chat's `:k`
+
+
+def _top_k(v: str) -> int:
+    n = _positive(v)
+    if n > MAX_TOP_K:
+        raise argparse.ArgumentTypeError(f"at most {MAX_TOP_K}: {n}")
+    return n
+
+
+ASK_EPILOG = ("exit status: 0 answered, 1 not in the documents (abstained), 2 bad input or setup "
+              "(one line on stderr), 130 interrupted")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .config import ANSWERERS, SEEDS_DIR, Config
+    from .evaluate import METRICS
     top_k = Config.top_k  # defaults live in Config only: an option left out (None) means Config's
     p = argparse.ArgumentParser(prog="qa", description="Answer questions about a folder of documents "
                                 "with quoted, cited snippets. With no command: the chat over the seeds.")
     sub = p.add_subparsers(dest="command")
 
     def corpus_opts(sp):
-        sp.add_argument("--corpus", default=str(SEEDS_DIR), help="folder of .txt/.md files (default: seeds/)")
+        sp.add_argument("--corpus", default=str(SEEDS_DIR), help="folder of text files: .txt, .md, "
+                        ".markdown, .rst, extension-less text such as README (default: seeds/)")
         sp.add_argument("--store", default=None, help="where the index lives (default: embeddings/ for "
                         "the seeds, the user cache for other corpora)")
 
-    a = sub.add_parser("ask", help="answer one question")
-    a.add_argument("question")
+    k_help = f"paragraphs to read, 1 to {MAX_TOP_K} (default {top_k})"
+    a = sub.add_parser("ask", help="answer one question", epilog=ASK_EPILOG)
+    a.add_argument("question", help='the question, in quotes: qa ask "Who did Shoigu meet?"')
     corpus_opts(a)
-    a.add_argument("--top-k", type=_positive, default=None, help=f"paragraphs to read (default {top_k})")
+    a.add_argument("--top-k", type=_top_k, default=None, help=k_help)
     a.add_argument("--json", action="store_true", help="print the answer as JSON")
     a.set_defaults(func=cmd_ask)
 
     c = sub.add_parser("chat", help="interactive chat (reads questions line by line when piped)")
     corpus_opts(c)
-    c.add_argument("--top-k", type=_positive, default=None, help=f"paragraphs to read (default {top_k})")
+    c.add_argument("--top-k", type=_top_k, default=None, help=k_help + "; :k N changes it in the chat")
     c.set_defaults(func=cmd_chat)
 
     i = sub.add_parser("index", help="build or update the index of a corpus")
@@ -117,8 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("questions", nargs="?", help="questions file")
     e.add_argument("--corpus", default=None, help="corpus folder (default: next to the questions, or "
                    "built from SQuAD contexts)")
-    e.add_argument("--store", default=None)
-    e.add_argument("--top-k", type=_positive, default=None, help=f"paragraphs to read (default {top_k})")
+    e.add_argument("--store", default=None, help="where the index lives (default: the user cache, or "
+                   "embeddings/ for the seeds)")
+    e.add_argument("--top-k", type=_top_k, default=None, help=k_help)
     e.add_argument("--limit", type=_positive, default=None, help="only the first N questions")
     e.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid", help="retriever")
     e.add_argument("--answerer", choices=ANSWERERS, default=None,
@@ -126,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "and typed phrases; baseline: best sentence by cosine in the top paragraph")
     e.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="write per-question records")
     e.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
-                   help="exit 1 when METRIC is below VALUE (repeatable)")
+                   help="exit 1 when METRIC is below VALUE (repeatable); METRIC is one of: "
+                        + ", ".join(k for k, _, _ in METRICS))
     e.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two --json runs")
     e.add_argument("--worst", type=int, default=5, help="how many worst misses to show")
     e.set_defaults(func=cmd_eval)

@@ -304,3 +304,44 @@ def test_damaged_store_heals_with_one_notice(capsys, tmp_path, small_corpus):
     assert code == 0 and "Traceback" not in err
     assert len([ln for ln in err.splitlines() if "rebuilding the index" in ln]) == 1, err
     assert "embedded 3 files" in out
+
+
+# -- eval output and --help ----------------------------------------------------------------------------
+@pytest.mark.unit
+def test_eval_json_to_a_missing_folder_fails_before_evaluating(capsys, monkeypatch, tmp_path):
+    import qa.evaluate
+    monkeypatch.setattr(qa.evaluate, "main", lambda *a, **k: pytest.fail("evaluation started"))
+    for out_path, words in [("/nonexistent/dir/out.json", "does not exist"), (str(tmp_path), "is a folder")]:
+        code, out, err = run_cli(capsys, "eval", str(SEEDS_PATH / "questions.jsonl"), "--json", out_path)
+        assert code == 2 and out == ""
+        assert_one_error_line(err)
+        assert words in err
+
+
+@pytest.mark.unit
+def test_help_names_every_argument_metric_and_exit_code(capsys):
+    from qa.evaluate import METRICS
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, __import__("argparse")._SubParsersAction))
+    for name, sp in sub.choices.items():
+        for action in sp._actions:
+            assert action.help, f"qa {name} {action.dest} has no help"
+    with pytest.raises(SystemExit):
+        main(["ask", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0 answered, 1 not in the documents" in text and "2 bad input" in text
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(k in text for k, _, _ in METRICS)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("command", ["ask", "chat", "eval"])
+def test_top_k_is_capped_like_the_chat(capsys, command):
+    argv = [command] + (["a question?"] if command == "ask" else []) + ["--top-k", "101"]
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    assert "at most 100" in capsys.readouterr().err
+    assert build_parser().parse_args([command] + argv[1:-1] + ["100"]).top_k == 100
