@@ -285,7 +285,8 @@ def test_structurally_wrong_documents_json_raises_store_error(tmp_path, document
 
 
 # Damage kinds worth a real rebuild (each costs one small embedding run).
-REBUILD_DAMAGE = ["vectors.npy 0 bytes", "garbage behind the .npy header", "truncated vectors.npy", "garbage manifest.json", "CURRENT to a missing dir",
+REBUILD_DAMAGE = ["vectors.npy 0 bytes", "garbage behind the .npy header",
+                  "truncated vectors.npy", "garbage manifest.json", "CURRENT to a missing dir",
                   "vectors wrong rows", "sentences wrong rows", "truncated documents.json"]
 
 
@@ -405,7 +406,8 @@ def test_a_store_that_cannot_be_written_is_one_qa_error(tmp_path):
     locked_dir.mkdir()
     locked_dir.chmod(0o500)
     try:
-        roots = [afile, afile / "sub"] + ([] if os.geteuid() == 0 else [locked_dir / "store"])  # root writes anywhere
+        # root writes anywhere: the permission case runs for other users only
+        roots = [afile, afile / "sub"] + ([] if os.geteuid() == 0 else [locked_dir / "store"])
         for root in roots:
             with pytest.raises(QAError):
                 st.save(root, make_data())
