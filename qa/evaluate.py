@@ -31,6 +31,7 @@ METRICS = [
     ("mrr", "MRR@20", "{:.3f}"),
     ("hit@1", "snippet hit@1", "{:.3f}"),
     ("hit@3", "snippet hit@3", "{:.3f}"),
+    ("answered_hit@1", "hit@1, not abstained", "{:.3f}"),
     ("em", "EM (all)", "{:.3f}"),
     ("f1", "F1 (all)", "{:.3f}"),
     ("has_answer_em", "EM has-answer", "{:.3f}"),
@@ -96,6 +97,7 @@ def score_question(q: Question, ans, retrieve_k: int = RETRIEVE_K) -> dict:
     rec["f1"] = M.f1(pred, golds)
     snips = [s.text for s in ans.snippets]
     rec["hit@1"] = float(bool(golds) and bool(snips) and M.contains_answer(snips[0], golds))
+    rec["answered_hit@1"] = rec["hit@1"] if not ans.abstained else 0.0
     rec["hit@3"] = float(bool(golds) and any(M.contains_answer(s, golds) for s in snips[:3]))
     return rec
 
@@ -118,6 +120,7 @@ def summarize(records: list[dict], index_s: float = 0.0) -> dict:
         "mrr": mean(r["rr"] for r in with_gold),
         "hit@1": mean(r["hit@1"] for r in has),
         "hit@3": mean(r["hit@3"] for r in has),
+        "answered_hit@1": mean(r.get("answered_hit@1", r["hit@1"] * (not r["abstained"])) for r in has),
         "em": mean(r["em"] for r in records),
         "f1": mean(r["f1"] for r in records),
         "has_answer_em": mean(r["em"] for r in has),

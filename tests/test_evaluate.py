@@ -94,6 +94,7 @@ def test_abstaining_on_answerable_question_scores_zero():
     r = score_question(q, ans)
     assert r["em"] == 0.0 and r["f1"] == 0.0
     assert r["hit@1"] == 1.0  # the quote still held the answer
+    assert r["answered_hit@1"] == 0.0  # but it was withheld
 
 
 @pytest.mark.unit
@@ -129,6 +130,7 @@ def test_summarize_hand_made_records():
     assert s["recall@1"] == 0.5 and s["recall@5"] == 1.0
     assert s["mrr"] == pytest.approx(0.75)
     assert s["hit@1"] == 0.5 and s["hit@3"] == 1.0
+    assert s["answered_hit@1"] == 0.5  # both answerable questions were answered
     assert s["em"] == pytest.approx(0.5)  # q1 exact, q3 abstained correctly
     assert s["has_answer_em"] == pytest.approx(0.5)
     assert s["short_rate"] == 0.5 and s["short_em"] == 1.0
