@@ -34,13 +34,19 @@ from qa.answerer import FEATURES, NER_FEATURES  # noqa: E402
 from qa.metrics import contains_answer  # noqa: E402
 from qa.pipeline import QA  # noqa: E402
 from qa.questions import load_questions  # noqa: E402
+from qa.reader import READER_FEATURES  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-READER_OWN = ("r_margin", "r_prob", "r_score", "r_null", "r_best_passage", "r_other_margin", "off_topic")
+READER_OWN = [k for k in READER_FEATURES if k != "rules_logit"]
 
 
 def collect(data: Path, top_k: int, answerer: str):
-    qa = QA(data / "corpus", reader=answerer)
+    reader = answerer
+    if answerer == "reader":  # read with a blank confidence model: its features are what is fitted
+        from qa.reader import ModelReader
+        blank = {"features": [], "coef": {}, "bias": 0.0, "abstain_below": 0.0}
+        reader = lambda index, config: ModelReader(index, config, model=blank)  # noqa: E731
+    qa = QA(data / "corpus", reader=reader)
     questions, _ = load_questions(data / "questions.jsonl")
     vecs = qa.index.embedder.model.encode([q.question for q in questions], batch_size=64,
                                           normalize_embeddings=True, show_progress_bar=False)

@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from . import weights
+from .answerer import FEATURES, NER_FEATURES, RulesReader
+from .config import Config
 from .errors import QAError
+from .types import Citation, Reading
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_WEIGHTS = MODELS_DIR / "reader.safetensors"
@@ -188,25 +192,25 @@ class ModelReader:
     scoring; confidence is a logistic model over the span reader's scores and a few of the rules'
     features, fitted by bench/fit_confidence.py (qa/models/weights.json)."""
 
-    def __init__(self, index, config=None, spans: SpanReader | None = None, rules=None):
-        from .answerer import RulesReader
-        from .config import Config
+    def __init__(self, index, config: Config | None = None, spans: SpanReader | None = None,
+                 rules: RulesReader | None = None, model: dict | None = None):
         self.index = index
         self.config = config or getattr(index, "config", None) or Config()
         self.rules = rules or RulesReader(index, self.config)
         self.spans = spans or get_reader(self.config.reader_weights or DEFAULT_WEIGHTS, self.config.threads)
         self.passages = self.config.reader_passages
+        # `model`: another confidence model (bench/fit_confidence.py reads with none fitted yet)
+        self.model = model or weights.model("reader_confidence", READER_FEATURES + FEATURES + NER_FEATURES,
+                                            subset=True)
 
     def warm_up(self) -> None:
         self.spans.warm_up()
 
     @property
     def abstain_below(self) -> float:
-        from .weights import fitted
-        return float(fitted()["reader_confidence"]["abstain_below"])
+        return float(self.model["abstain_below"])
 
-    def read(self, question, passages, qvec, more=()):
-        from .types import Citation, Reading
+    def read(self, question, passages, qvec, more=()) -> Reading:
         an = self.rules.analyse(question, passages, qvec)
         if an is None:
             return Reading()
@@ -229,14 +233,12 @@ class ModelReader:
         short = Citation(p.doc, p.paragraph, span.start, span.end, first.title, first.date)
         if not (first.start <= span.start and span.end <= first.end and span.end > span.start):
             short = None
-        from dataclasses import replace
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)
 
     def _lead(self, cands, pi: int, start: int, end: int):
         """The candidate sentence of paragraph `pi` that holds the span (widened to every sentence
         it touches), given the best score so that it leads the quotes."""
-        from dataclasses import replace
         mine = [c for c in cands if c.pi == pi and c.start < max(end, start + 1) and start < c.end]
         if not mine:
             mine = [min((c for c in cands if c.pi == pi), key=lambda c: abs(c.start - start), default=cands[0])]
@@ -245,10 +247,13 @@ class ModelReader:
         return replace(mine[0], end=max(mine[-1].end, mine[0].end), score=top)
 
     def confidence(self, feats: dict[str, float]) -> float:
-        from .weights import fitted
-        w = fitted()["reader_confidence"]
-        z = w["bias"] + sum(w["coef"].get(k, 0.0) * feats.get(k, 0.0) for k in w["coef"])
+        w = self.model
+        z = w["bias"] + sum(c * feats.get(k, 0.0) for k, c in w["coef"].items())
         return 1.0 / (1.0 + np.exp(-max(-30.0, min(30.0, z))))
+
+
+READER_FEATURES = ("r_margin", "r_prob", "r_score", "r_null", "r_best_passage", "r_other_margin",
+                   "rules_logit", "off_topic")
 
 
 def span_features(spans: Sequence[Span], best: int, rules_confidence: float, off_topic: bool) -> dict[str, float]:

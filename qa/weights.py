@@ -35,15 +35,16 @@ def fitted(path: str | Path = WEIGHTS_FILE) -> dict:
     return w
 
 
-def model(name: str, features: Iterable[str], path: str | Path = WEIGHTS_FILE) -> dict:
-    """The fitted model `name`, after checking it was fitted on exactly `features`."""
+def model(name: str, features: Iterable[str], path: str | Path = WEIGHTS_FILE, subset: bool = False) -> dict:
+    """The fitted model `name`, after checking it was fitted on exactly `features` (`subset`:
+    on some of them, for a model whose features were chosen by measurement)."""
     try:
         m = fitted(path)[name]
     except KeyError:
         raise QAError(f"fitted weights {path} have no model {name!r}: run bench/fit_confidence.py") from None
-    want, have = list(features), list(m["features"])
-    if sorted(want) != sorted(have):
-        diff = sorted(set(want) ^ set(have))
+    want, have = set(features), set(m["features"])
+    if set(m["coef"]) != have or (have - want if subset else have ^ want):
+        diff = sorted((have - want) if subset else (have ^ want)) or sorted(set(m["coef"]) ^ have)
         raise QAError(f"fitted model {name!r} does not match the code's features ({', '.join(diff)}): "
                       "run bench/fit_confidence.py")
     return m
