@@ -64,6 +64,9 @@ def _open_qa(corpus: Path, store, progress, notice):
     qa.index.embedder.model  # load the model now rather than at the first question
     qa.index.bm25
     ner.available()  # and spaCy's entity recogniser, if installed
+    warm_up = getattr(qa.reader, "warm_up", None)
+    if warm_up is not None:  # and the trained reader
+        warm_up()
     return qa
 
 
