@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 READER_OWN = [k for k in READER_FEATURES if k != "rules_logit"]
 
 
-def collect(data: Path, top_k: int, answerer: str):
+def collect(data: Path, top_k: int, answerer: str, every: int = 1):
     reader = answerer
     if answerer == "reader":  # read with a blank confidence model: its features are what is fitted
         from qa.reader import ModelReader
@@ -48,6 +48,7 @@ def collect(data: Path, top_k: int, answerer: str):
         reader = lambda index, config: ModelReader(index, config, model=blank)  # noqa: E731
     qa = QA(data / "corpus", reader=reader)
     questions, _ = load_questions(data / "questions.jsonl")
+    questions = questions[::every]
     vecs = qa.index.embedder.model.encode([q.question for q in questions], batch_size=64,
                                           normalize_embeddings=True, show_progress_bar=False)
     rows, labels, impossible, docs = [], [], [], []
@@ -136,14 +137,16 @@ def main() -> int:
     ap.add_argument("--answerer", choices=("reader", "rules"), default="reader")
     ap.add_argument("--answered", type=float, default=0.85)
     ap.add_argument("--top-k", type=int, default=5)
+    ap.add_argument("--every", type=int, default=1, help="read every N-th question only (faster)")
     ap.add_argument("--write", action="store_true", help="write the fitted model(s) to qa/models/weights.json")
     args = ap.parse_args()
     if not ner.available():
         print("note: spaCy or its model is not installed; the entity features are left out", file=sys.stderr)
-    rows, y, imp, docs = collect(Path(args.data), args.top_k, args.answerer)
+    rows, y, imp, docs = collect(Path(args.data), args.top_k, args.answerer, args.every)
     order = sorted(set(docs))
     art = np.array([order.index(d) for d in docs])
-    fitted_on = (f"{Path(args.data).name} dev, even-numbered articles of {len(order)} "
+    fitted_on = (f"{Path(args.data).name} dev, even-numbered articles of {len(order)}"
+                 f"{f', every {args.every}th question' if args.every > 1 else ''} "
                  f"(bench/fit_confidence.py, {time.strftime('%Y-%m-%d')})")
 
     def matrix(ks):
