@@ -184,7 +184,7 @@ class QA:
         t3 = time.perf_counter()
         reading = self.reader.read(fu.answer_query, passages[:top_k], qvec, more=passages[top_k:2 * top_k])
         t4 = time.perf_counter()
-        abstain = not reading.snippets or reading.confidence < self.abstain_below
+        abstain = bool(not reading.snippets or reading.confidence < self.abstain_below)
         short = None if abstain else reading.short
         if abstain:
             text = ""
@@ -193,7 +193,7 @@ class QA:
         else:
             text = reading.snippets[0].text
         timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}
-        return Answer(original, text, abstain, reading.confidence, list(reading.snippets),
+        return Answer(original, text, abstain, float(reading.confidence), list(reading.snippets),
                       passages[:max(top_k, retrieve_k or 0)], short, timings)
 
 

@@ -249,7 +249,7 @@ class ModelReader:
     def confidence(self, feats: dict[str, float]) -> float:
         w = self.model
         z = w["bias"] + sum(c * feats.get(k, 0.0) for k, c in w["coef"].items())
-        return 1.0 / (1.0 + np.exp(-max(-30.0, min(30.0, z))))
+        return float(1.0 / (1.0 + np.exp(-max(-30.0, min(30.0, z)))))
 
 
 READER_FEATURES = ("r_margin", "r_prob", "r_score", "r_null", "r_best_passage", "r_other_margin",
