@@ -153,11 +153,9 @@ class QA:
             retriever = RETRIEVERS[retriever]
         self.retriever = _built(retriever, "retrieve", self.index)
         reader = self.config.answerer if reader is None else reader
-        by_name = isinstance(reader, str)
-        if by_name:
-            reader = _reader_for(reader)
-        self.reader = _built(reader, "read", self.index, self.config)
-        if by_name and self.config.answerer != "baseline" and reader.__name__ != "BaselineReader":
+        name = reader if isinstance(reader, str) else None
+        self.reader = _built(_reader_for(name) if name else reader, "read", self.index, self.config)
+        if name in ("reader", "rules"):  # the named answering readers also answer "who wrote it"
             from .byline import BylineReader
             self.reader = BylineReader(self.index, self.reader)
 
