@@ -70,6 +70,14 @@ def _open_qa(corpus: Path, store, progress, notice):
     return qa
 
 
+BACKGROUND_THREADS = ("qa-loader", "qa-answer")  # what cli.cmd_chat checks before the process ends
+
+
+class Cancelled(Exception):
+    """Raised inside the loader's progress callback when the chat ends while it indexes; the
+    index under construction is dropped (the previous one stays), the lock is released."""
+
+
 class Loader:
     """Opens a QA in a daemon thread so the prompt is usable while the model and index load."""
 
@@ -81,7 +89,9 @@ class Loader:
         self.error: str | None = None
         self._notice = notice
         self._done = threading.Event()
-        threading.Thread(target=self._run, name="qa-loader", daemon=True).start()
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="qa-loader", daemon=True)
+        self._thread.start()
 
     def _run(self) -> None:
         try:
@@ -92,7 +102,16 @@ class Loader:
             self._done.set()
 
     def _progress(self, done: int, total: int) -> None:
+        if self._cancel.is_set():
+            raise Cancelled("indexing stopped: the chat ended")
         self.status = f"indexing {done}/{total} ({100 * done // max(total, 1)}%)"
+
+    def cancel(self, wait: float = 0.0) -> bool:
+        """Stop indexing at its next progress step; True once the loader thread has ended (it
+        cannot be stopped while the model itself loads: the caller decides how long to wait)."""
+        self._cancel.set()
+        self._thread.join(wait)
+        return not self._thread.is_alive()
 
     @property
     def ready(self) -> bool:
@@ -182,13 +201,24 @@ class Chat:
         return True
 
     def handle(self, line: str) -> bool:
-        line = line.strip()
+        lines = [ln.strip() for ln in line.splitlines() if ln.strip()]
+        if len(lines) > 1:  # a multi-line paste: each line on its own, as piped input is read
+            self.note(f"{len(lines)} lines pasted: each is handled on its own")
+            for ln in lines:
+                if not self.run_line(ln):
+                    return False
+            return True
+        line = lines[0] if lines else ""
         if not line:
             return True
         if line.startswith(":"):
             return self.command(line)
         self.ask(line)
         return True
+
+    def close(self, wait: float = 2.0) -> bool:
+        """At the end of the session: stop background indexing; True when nothing is left running."""
+        return self.loader.cancel(wait)
 
     def ask(self, question: str) -> None:
         from .pipeline import clean_question
@@ -321,6 +351,8 @@ class Chat:
 
     def _switch(self, corpus: Path, store) -> None:
         """Open `corpus` in the background; questions wait for it, the old answers stay viewable."""
+        if not self.loader.ready:
+            self.loader.cancel()  # the corpus it was opening is no longer wanted
         self.corpus, self.store = corpus, store
         self.conversation = None  # the next question starts one with the new QA
         self.loader = Loader(corpus, store, self._background_note)
@@ -434,6 +466,7 @@ def run_chat(corpus=SEEDS_DIR, store=None, top_k: int | None = None, *, input=No
                 break
             if not chat.run_line(line):
                 break
+    chat.close()
     return 0
 
 
@@ -479,4 +512,5 @@ def run_piped(corpus=SEEDS_DIR, store=None, top_k: int | None = None, stdin: Tex
     for line in _lines(stdin):
         if not chat.run_line(line):
             break
+    chat.close()
     return 0 if chat.answered else 1

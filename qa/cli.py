@@ -63,8 +63,28 @@ def cmd_chat(args) -> int:
     from .chat import run_chat, run_piped
     _check_store(args)
     if sys.stdin.isatty():
-        return run_chat(args.corpus, args.store, args.top_k)
-    return run_piped(args.corpus, args.store, args.top_k, sys.stdin, sys.stdout)
+        code = run_chat(args.corpus, args.store, args.top_k)
+    else:
+        code = run_piped(args.corpus, args.store, args.top_k, sys.stdin, sys.stdout)
+    _exit_if_busy(code)
+    return code
+
+
+def _exit_if_busy(code: int) -> None:
+    """Leave at once when a chat thread is still inside torch (the model still loading, an
+    abandoned answer): letting the interpreter finalise under it aborts the process ("terminate
+    called without an active exception", exit 134). Nothing is lost: a store is only ever
+    replaced whole, and the chat history is written line by line."""
+    import os
+    import threading
+    from .chat import BACKGROUND_THREADS
+    if any(t.is_alive() and t.name in BACKGROUND_THREADS for t in threading.enumerate()):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
 
 
 def _check_output(path: str) -> None:

@@ -456,3 +456,39 @@ def test_fuzz_through_the_prompt(seeds_store, capsys):
     keys = "".join(line.replace("\x00", "") + "\r" for line in lines)
     assert drive(keys + CTRL_C + CTRL_D, seeds_store) == 0
     assert "Traceback" not in stdout_of(capsys)
+
+
+@pytest.mark.unit
+def test_a_multi_line_paste_is_handled_line_by_line(monkeypatch):
+    use_fake(monkeypatch)
+    rec = Recorder()
+    chat = rec.chat()
+    assert chat.run_line("first question?\n\n  :k 3 \nsecond question?\n")
+    assert len([s for s in rec.shown if "A fake quote." in s]) == 2
+    assert chat.top_k == 3
+    assert rec.notes[0] == "3 lines pasted: each is handled on its own"
+    assert chat.run_line("third?\n:quit\nnever asked?") is False  # :quit inside a paste ends the chat
+    assert len([s for s in rec.shown if "A fake quote." in s]) == 3
+
+
+@pytest.mark.unit
+def test_closing_the_chat_stops_the_indexing_loader(monkeypatch):
+    steps, stopped = [], threading.Event()
+
+    def index_slowly(progress):
+        try:
+            for i in range(1000):
+                progress(i, 1000)
+                steps.append(i)
+                time.sleep(0.01)
+        except chat_mod.Cancelled:
+            stopped.set()
+            raise
+
+    use_fake(monkeypatch, before=index_slowly)
+    rec = Recorder()
+    chat = rec.chat()
+    time.sleep(0.1)
+    assert chat.close(wait=5) is True
+    assert stopped.is_set() and len(steps) < 1000
+    assert chat.loader.qa is None and "the chat ended" in chat.loader.error

@@ -87,3 +87,50 @@ def test_chat_in_a_real_terminal(tmux, tmp_path):
     assert "qa exited with 0" in screen
     assert "Traceback" not in screen
     assert "Shoigu" in (tmp_path / "state" / "qa" / "chat_history").read_text()
+
+
+def _big_corpus(folder: Path, files: int = 40) -> Path:
+    """Enough distinct paragraphs (the seeds' own, reshuffled per file) to keep the indexer busy
+    for several seconds."""
+    import random
+    paras = [p for f in sorted((REPO / "seeds").glob("*.txt"))
+             for p in f.read_text().split("\n\n") if len(p.split()) > 12]
+    folder.mkdir()
+    for i in range(files):
+        random.Random(i).shuffle(paras)
+        (folder / f"doc{i:03d}.txt").write_text(f"Report number {i}\n\n" + "\n\n".join(paras))
+    return folder
+
+
+@pytest.mark.slow
+def test_leaving_the_chat_while_it_indexes_exits_cleanly(tmux, tmp_path):
+    corpus = _big_corpus(tmp_path / "corpus")
+    store = tmp_path / "store"
+    chat = (f"{shlex.quote(sys.executable)} -m qa chat --corpus {shlex.quote(str(corpus))} "
+            f"--store {shlex.quote(str(store))}")
+    command = f"cd {shlex.quote(str(REPO))} && {chat}; echo \"qa exited with $?\"; sleep 600"
+    tmux.run("new-session", "-d", "-s", "qa", "-x", "120", "-y", "40", command)
+    tmux.wait_for(lambda s: "\nqa>" in s, "the prompt", timeout=30)
+    tmux.wait_for(lambda s: "│ indexing " in s, "indexing to start", timeout=120)
+    tmux.send("C-d")
+    screen = tmux.wait_for(lambda s: "qa exited with" in s, "the chat to end", timeout=20)
+    assert "qa exited with 0" in screen, screen
+    assert "terminate called" not in screen and "Traceback" not in screen
+    assert not (store / "CURRENT").exists()  # nothing half-built was published
+
+
+@pytest.mark.slow
+def test_a_multi_line_paste_is_answered_line_by_line(tmux, tmp_path):
+    store = tmp_path / "store"
+    chat = f"{shlex.quote(sys.executable)} -m qa chat --store {shlex.quote(str(store))}"
+    command = f"cd {shlex.quote(str(REPO))} && {chat}; echo \"qa exited with $?\"; sleep 600"
+    tmux.run("new-session", "-d", "-s", "qa", "-x", "80", "-y", "40", command)
+    tmux.wait_for(lambda s: "\nqa>" in s, "the prompt", timeout=30)
+    tmux.run("set-buffer", "-b", "q", "Who did Shoigu meet in Pyongyang?\nWhen did Shoigu arrive in Pyongyang?\n")
+    tmux.run("paste-buffer", "-p", "-b", "q", "-t", "qa")  # -p: bracketed, as a terminal pastes
+    tmux.send("Enter")
+    screen = tmux.wait_for(lambda s: s.count("confidence 0.") >= 2, "two answers", timeout=120)
+    assert "2 lines pasted" in screen
+    tmux.send("C-d")
+    screen = tmux.wait_for(lambda s: "qa exited with" in s, "the chat to end", timeout=20)
+    assert "qa exited with 0" in screen
