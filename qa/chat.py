@@ -31,7 +31,8 @@ from .citations import citations
 from .config import SEEDS_DIR, Config, state_dir
 from .conversation import TURNS, Conversation
 from .errors import QAError
-from .render import dim, render_answer, render_context, render_sources, sanitize, use_color, warn
+from .render import (dim, render_answer, render_context, render_sources, sanitize, terminal_width, use_color,
+                     warn, wrap)
 
 __all__ = ["run_chat", "run_piped", "Chat", "CommandCompleter", "COMMANDS"]
 
@@ -435,7 +436,7 @@ class _Terminal:
         self.color = color
 
     def show(self, text: str) -> None:
-        print_formatted_text(ANSI(text), file=self.stdout, end="\n\n")
+        print_formatted_text(ANSI(wrap(text, terminal_width(self.stdout))), file=self.stdout, end="\n\n")
 
     def note(self, text: str) -> None:
         self.show(dim(text, self.color))

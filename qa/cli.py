@@ -29,7 +29,7 @@ def _open(args):
 
 def cmd_ask(args) -> int:
     from .pipeline import clean_question
-    from .render import render_answer, use_color
+    from .render import render_answer, terminal_width, use_color, wrap
     clean_question(args.question)  # bad input fails before the model loads
     _check_store(args)
     qa = _open(args)
@@ -39,7 +39,7 @@ def cmd_ask(args) -> int:
     if args.json:
         print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(render_answer(ans, color=use_color(sys.stdout)))
+        print(wrap(render_answer(ans, color=use_color(sys.stdout)), terminal_width(sys.stdout)))
     return 1 if ans.abstained else 0
 
 

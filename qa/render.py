@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .index import Index
 
 __all__ = ["render_answer", "render_sources", "render_context", "citations", "format_citation",
-           "use_color", "sanitize", "dim", "warn"]
+           "use_color", "sanitize", "dim", "warn", "wrap", "terminal_width"]
 
 PARA = "¶"
 RESET = "\x1b[0m"
@@ -176,3 +176,53 @@ def render_context(index: "Index", doc: str, paragraph: int, *, color: bool, aro
 def _neighbours(paragraphs: Iterable, paragraph: int, around: int) -> list:
     around = max(0, around)
     return [p for p in paragraphs if abs(p.paragraph - paragraph) <= around]
+
+
+# -- layout --------------------------------------------------------------------------------------
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_HANG = re.compile(r" *(?:\[\d+\] |¶\d+ (?:> |  )?)?")  # a source's [n] or a paragraph's ¶n label
+
+
+def terminal_width(stream: TextIO | None) -> int:
+    """The columns to fill on the terminal behind `stream` (one short of its width: a character
+    in the last column makes some terminals wrap early); 0 (do not wrap) when it is not one."""
+    try:
+        if stream is None or not stream.isatty():
+            return 0
+        return os.get_terminal_size(stream.fileno()).columns - 1
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+def wrap(text: str, width: int) -> str:
+    """`text` with each line broken at spaces to fit `width` columns, so a terminal never cuts a
+    word in two ("celeb|rations"); colour codes take no room; continuation lines hang under the
+    text after a "[n] " or "¶n" label. A word longer than the width is left whole."""
+    if width < 20:
+        return text
+    out = []
+    for line in text.split("\n"):
+        visible = _ANSI.sub("", line)
+        if len(visible) <= width:
+            out.append(line)
+            continue
+        indent = " " * min(len(_HANG.match(visible).group()), width // 2)
+        rows, row, used = [], "", 0
+        for token in re.split(r"( +)", line):
+            if not token:
+                continue
+            size = len(_ANSI.sub("", token))
+            if token.startswith(" ") and not token.strip(" "):  # a run of spaces
+                if used + size < width:
+                    row, used = row + token, used + size
+                else:  # the break falls here: the spaces go
+                    rows.append(row)
+                    row, used = indent, len(indent)
+                continue
+            if used + size > width and used > len(indent):
+                rows.append(row.rstrip(" "))
+                row, used = indent, len(indent)
+            row, used = row + token, used + size
+        rows.append(row.rstrip(" "))
+        out.append("\n".join(rows))
+    return "\n".join(out)

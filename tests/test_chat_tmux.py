@@ -131,6 +131,11 @@ def test_a_multi_line_paste_is_answered_line_by_line(tmux, tmp_path):
     tmux.send("Enter")
     screen = tmux.wait_for(lambda s: s.count("confidence 0.") >= 2, "two answers", timeout=120)
     assert "2 lines pasted" in screen
+    # words are wrapped at the 80 columns, not cut by the terminal ("celeb|rations")
+    rows = tmux.run("capture-pane", "-p", "-S", "-2000", "-t", "qa").split("\n")
+    cut = [(a, b) for a, b in zip(rows, rows[1:]) if len(a) >= 80 and a[-1:].isalnum() and b[:1].isalnum()]
+    assert not cut, cut
+    assert any(len(r) > 60 for r in rows)  # and long lines were there to wrap
     tmux.send("C-d")
     screen = tmux.wait_for(lambda s: "qa exited with" in s, "the chat to end", timeout=20)
     assert "qa exited with 0" in screen

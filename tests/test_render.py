@@ -224,3 +224,18 @@ def test_a_hard_wrapped_quote_is_shown_on_one_line():
     assert "\n" in s.text  # the citation keeps the exact text
     out = render_answer(Answer("Who wrote it?", s.text, False, 0.7, [s], [], None), color=False)
     assert "“The new release of the Foobar server was written by Alice.” [1]" in out.splitlines()
+
+
+@pytest.mark.unit
+def test_wrap_breaks_at_spaces_and_ignores_colour_codes():
+    from qa.render import wrap
+    text = "“The celebrations in Pyongyang lasted for three days and the minister met his counterpart.” \x1b[36m[1]\x1b[0m"
+    out = wrap(text, 30)
+    rows = out.split("\n")
+    assert all(len(re.sub(r"\x1b\[[0-9;]*m", "", r)) <= 30 for r in rows)
+    assert " ".join(re.sub(r"\x1b\[[0-9;]*m", "", out).split()) == " ".join(re.sub(r"\x1b\[[0-9;]*m", "", text).split())
+    assert "celebrations" in out and "\x1b[36m[1]\x1b[0m" in out
+    hanging = wrap("[2] " + "word " * 12, 24).split("\n")
+    assert hanging[1].startswith("    word")  # continuation under the text, not the [2]
+    assert wrap("short", 30) == "short" and wrap("a " * 40, 0) == "a " * 40  # 0: not a terminal
+    assert wrap("x" * 50, 30) == "x" * 50  # a word longer than the width is left whole
