@@ -79,6 +79,16 @@ class Cancelled(Exception):
     index under construction is dropped (the previous one stays), the lock is released."""
 
 
+class _Steps:
+    """progress(done, total) with the `phase(text)` the indexer also reports to."""
+
+    def __init__(self, progress: Callable[[int, int], None], phase: Callable[[str], None]):
+        self._progress, self.phase = progress, phase
+
+    def __call__(self, done: int, total: int) -> None:
+        self._progress(done, total)
+
+
 class Loader:
     """Opens a QA in a daemon thread so the prompt is usable while the model and index load."""
 
@@ -96,7 +106,7 @@ class Loader:
 
     def _run(self) -> None:
         try:
-            self.qa = _open_qa(self.corpus, self.store, self._progress, self._notice)
+            self.qa = _open_qa(self.corpus, self.store, _Steps(self._progress, self._phase), self._notice)
         except BaseException as e:  # noqa: BLE001 - reported at the next question, never raised here
             self.error = one_line(e)
         finally:
@@ -106,6 +116,11 @@ class Loader:
         if self._cancel.is_set():
             raise Cancelled("indexing stopped: the chat ended")
         self.status = f"indexing {done}/{total} ({100 * done // max(total, 1)}%)"
+
+    def _phase(self, text: str) -> None:
+        if self._cancel.is_set():
+            raise Cancelled("indexing stopped: the chat ended")
+        self.status = f"{text}…"
 
     def cancel(self, wait: float = 0.0) -> bool:
         """Stop indexing at its next progress step; True once the loader thread has ended (it

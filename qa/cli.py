@@ -35,7 +35,12 @@ def cmd_ask(args) -> int:
     qa = _open(args)
     for n in qa.index.stats.notices:
         ui.notice(n)
-    ans = qa.ask(args.question, top_k=args.top_k)
+    status = ui.progress_bar("qa")
+    status.phase("loading the models and reading")
+    try:
+        ans = qa.ask(args.question, top_k=args.top_k)
+    finally:
+        status.clear()
     if args.json:
         print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
     else:

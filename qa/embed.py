@@ -38,6 +38,10 @@ class Embedder:
         self._model = None
 
     @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
     def model(self):
         if self._model is None:
             with _LOCK:
@@ -84,7 +88,7 @@ class Embedder:
         computes); a span's vector is the mean of the tokens that lie inside it, in the
         context of the whole paragraph. Embedding sentences separately would cost a
         second pass over the same text. Spans past the model's 256-token window are
-        encoded on their own.
+        encoded on their own, with their chunk (before its progress step).
         """
         import torch
         n = len(texts)
@@ -96,7 +100,6 @@ class Embedder:
         model = self.model
         order = np.argsort([-len(t) for t in texts], kind="stable")
         chunk = self.batch_size * 4
-        leftovers: list[tuple[int, int, str]] = []
         with torch.inference_mode():
             for i in range(0, n, chunk):
                 idx = order[i:i + chunk]
@@ -105,6 +108,7 @@ class Embedder:
                                     show_progress_bar=False)
                 offs = model.tokenizer(batch, return_offsets_mapping=True, truncation=True,
                                        max_length=model.max_seq_length)["offset_mapping"]
+                leftovers: list[tuple[int, int, str]] = []
                 for j, tok, off in zip(idx, toks, offs):
                     tok = tok.float().cpu().numpy()
                     par[j] = _unit(tok.mean(0))
@@ -117,12 +121,12 @@ class Embedder:
                             sent[j][k] = _unit(tok[inside].mean(0))
                         else:
                             leftovers.append((j, k, texts[j][a:b]))
+                if leftovers:  # encoded with their chunk, so the progress count stays true
+                    vecs = self.encode_documents([t for _, _, t in leftovers])
+                    for (j, k, _), v in zip(leftovers, vecs):
+                        sent[j][k] = v
                 if progress:
                     progress(len(idx))
-        if leftovers:
-            vecs = self.encode_documents([t for _, _, t in leftovers])
-            for (j, k, _), v in zip(leftovers, vecs):
-                sent[j][k] = v
         return par, sent
 
     def word_similarity(self, word: str, others: Sequence[str]) -> float:

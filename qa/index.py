@@ -254,9 +254,13 @@ class Indexer:
             if progress:
                 progress(done, total)
 
+        phase = getattr(progress, "phase", None)  # a front end's display may show the uncounted steps
+        if todo and phase and not embedder.loaded:
+            phase(f"loading the embedding model to embed {len(par_texts)} paragraphs")
         dim = int(old.manifest["dim"]) if old is not None and not todo else embedder.dim
         new_par = new_sent = np.zeros((0, dim), np.float32)
         if todo:
+            tick(0)
             if config.sentence_vectors == "separate":
                 new_par = embedder.encode_documents(par_texts, tick)
                 new_sent = embedder.encode_documents(
@@ -285,5 +289,7 @@ class Indexer:
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         data = st.StoreData(manifest, docs_json, vectors.astype(np.float32), sentence_vectors.astype(np.float32))
+        if phase and todo:
+            phase("writing the store")
         st.save(store_dir, data)
         return st.load(store_dir)

@@ -210,23 +210,30 @@ def test_notice_is_one_prefixed_line(capsys):
 
 
 @pytest.mark.unit
-def test_progress_bar_only_on_a_terminal_and_for_big_jobs():
+def test_progress_bar_on_a_terminal_for_big_jobs_and_one_line_otherwise(monkeypatch):
     quiet = io.StringIO()
     bar = ui.progress_bar("indexing", quiet)
-    for i in range(1, 101):
+    bar.phase("loading the embedding model")
+    for i in range(0, 101):
         bar(i, 100)
-    assert quiet.getvalue() == ""
+    assert quiet.getvalue().startswith("qa: indexing: 100 done in ")  # not a terminal: one line
+    assert quiet.getvalue().count("\n") == 1 and quiet.getvalue().endswith("/s)\n")
     tty = FakeTTY()
     small = ui.progress_bar("indexing", tty)
     small(1, 3)
     assert tty.getvalue() == ""
+    clock = iter(range(1000))
+    monkeypatch.setattr(ui.time, "monotonic", lambda: float(next(clock)))  # one second per step
     big = ui.progress_bar("questions", tty)
-    for i in range(1, 201):
+    big.phase("loading the models")
+    assert tty.getvalue() == "\r\x1b[Kquestions: loading the models…"
+    big(0, 200)
+    big(50, 200)
+    assert "] 50/200 (50/s, 3 s left)" in tty.getvalue()  # rate and the time left
+    for i in range(51, 201):
         big(i, 200)
     out = tty.getvalue()
-    assert out.startswith("\rquestions [") and "] 200/200 (" in out
-    assert out.endswith("/s)\n") and out.count("\n") == 1
-    assert out.count("\r") < 20  # redrawn at most ten times a second, and at the end
+    assert "] 200/200 (" in out and out.endswith(" s)\n") and out.count("\n") == 1
 
 
 # -- real processes ---------------------------------------------------------------------------------
@@ -240,6 +247,21 @@ def test_subprocess_ask(tmp_path, seeds_store_dir):
     assert "Li Hongzhong" in r.stdout and f"{FOX} ¶15" in r.stdout
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "xdg-cache" / "qa").exists()  # the given store was used, nothing cached
+
+
+@pytest.mark.slow
+def test_subprocess_index_not_on_a_terminal_prints_one_line(tmp_path):
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    for f in range(6):
+        (corpus / f"note{f}.txt").write_text("\n\n".join(
+            f"Note {f}.{p}: the meeting about budget item {10 * f + p} ended at {p} pm." for p in range(10)))
+    r = subprocess.run([PYTHON, "-m", "qa", "index", "--corpus", str(corpus), "--store", str(tmp_path / "s")],
+                       cwd=REPO_ROOT, env=subprocess_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qa: indexing: 60 done in "), r.stderr
+    assert "\r" not in r.stderr and "\x1b" not in r.stderr
 
 
 @pytest.mark.slow

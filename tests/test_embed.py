@@ -103,6 +103,17 @@ def test_encode_with_spans_past_the_window_encodes_the_span_alone(embedder):
     assert cos(sent[0][0], embedder.encode_documents([tail])[0]) > 0.999
 
 
+def test_progress_reaches_the_total_only_after_the_spans_past_the_window(embedder, monkeypatch):
+    filler = " ".join(f"word{i}" for i in range(400))
+    texts = [f"{filler} The comet passes closest to the Sun in March.", "A short one. Two sentences."]
+    spans = [[(len(filler) + 1, len(texts[0]))], [(0, 12), (13, 27)]]
+    events = []
+    encode = embedder.encode_documents
+    monkeypatch.setattr(embedder, "encode_documents", lambda t, *a: events.append("alone") or encode(t, *a))
+    embedder.encode_with_spans(texts, spans, progress=lambda n: events.append(n))
+    assert events == ["alone", 2]  # the over-long span is encoded before the step that completes
+
+
 def test_encode_with_spans_of_nothing(embedder):
     par, sent = embedder.encode_with_spans([], [])
     assert par.shape == (0, 384) and sent == []
