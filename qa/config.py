@@ -52,7 +52,7 @@ class Config:
     # embeddings
     model: str = DEFAULT_MODEL
     batch_size: int = 8  # on 2 CPU cores 8 beats 16-64 (less padding, better cache use): bench/
-    threads: int = 0  # 0: torch's default (all cores)
+    threads: int = 0  # 0: auto: all cores while indexing, 1 per question (bench/threads.py)
     # sentence vectors: "context" pools a sentence's tokens from its paragraph's single pass
     # (one pass in all); "separate" encodes each sentence again on its own
     sentence_vectors: str = "context"
@@ -153,7 +153,8 @@ class EnvVar:
 # (tests/conftest.py clears exactly ENV_VARS).
 ENV: tuple[EnvVar, ...] = (
     EnvVar("QA_MODEL", "model", str, "sentence-transformers model name or folder"),
-    EnvVar("QA_THREADS", "threads", _integer(0), "torch CPU threads (0: torch's default)"),
+    EnvVar("QA_THREADS", "threads", _integer(0), "torch CPU threads for indexing and questions (0, the "
+           "default: all cores while indexing, 1 per question)"),
     EnvVar("QA_BATCH_SIZE", "batch_size", _integer(1), "embedding batch size"),
     EnvVar("QA_ABSTAIN_BELOW", "abstain_below", _number, "abstain when confidence is below this"),
     EnvVar("QA_NER", "ner", _flag, "0 / off: no spaCy entity features even when installed"),

