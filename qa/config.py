@@ -52,6 +52,9 @@ class Config:
     # embeddings
     model: str = DEFAULT_MODEL
     batch_size: int = 8  # on 2 CPU cores 8 beats 16-64 (less padding, better cache use): bench/
+    # "torch"; "onnx" / "onnx-int8": the model exported to onnxruntime (the `onnx` extra), int8
+    # with per-channel weight scales (qa/backend.py); a store remembers which one made its vectors
+    backend: str = "torch"
     threads: int = 0  # 0: auto: all cores while indexing, 1 per question (bench/threads.py)
     # sentence vectors: "context" pools a sentence's tokens from its paragraph's single pass
     # (one pass in all); "separate" encodes each sentence again on its own
@@ -155,6 +158,8 @@ ENV: tuple[EnvVar, ...] = (
     EnvVar("QA_MODEL", "model", str, "sentence-transformers model name or folder"),
     EnvVar("QA_THREADS", "threads", _integer(0), "torch CPU threads for indexing and questions (0, the "
            "default: all cores while indexing, 1 per question)"),
+    EnvVar("QA_BACKEND", "backend", _choice("torch", "onnx", "onnx-int8"),
+           "how the embedding model runs: torch, onnx or onnx-int8 (the onnx extra)"),
     EnvVar("QA_BATCH_SIZE", "batch_size", _integer(1), "embedding batch size"),
     EnvVar("QA_ABSTAIN_BELOW", "abstain_below", _number, "abstain when confidence is below this"),
     EnvVar("QA_NER", "ner", _flag, "0 / off: no spaCy entity features even when installed"),

@@ -15,7 +15,7 @@ from .config import DEFAULT_MODEL
 from .errors import QAError
 
 _LOCK = threading.Lock()
-_MODELS: dict[tuple[str, int], "Embedder"] = {}
+_MODELS: dict[tuple[str, int, str], "Embedder"] = {}
 _TORCH_DEFAULT_THREADS: list[int] = []  # torch's own choice (all physical cores), read once
 
 
@@ -60,11 +60,14 @@ def resolve_model(name: str) -> str:
 class Embedder:
     """A sentence-transformers model with the query/document split and batching that avoids padding waste."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 8):
+    def __init__(self, model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 8,
+                 backend: str = "torch"):
         self.model_id = model
         self.threads = threads
         self.batch_size = batch_size
+        self.backend = backend
         self._model = None
+        self._onnx = None
 
     @property
     def loaded(self) -> bool:
@@ -97,10 +100,25 @@ class Embedder:
             pass
         question_threads(self.threads)
         try:
-            return SentenceTransformer(path, device="cpu")
+            model = SentenceTransformer(path, device="cpu")
         except Exception as e:  # noqa: BLE001 - any load failure becomes one line
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise QAError(f"cannot load embedding model {self.model_id!r} offline: {msg}") from None
+        if self.backend != "torch":
+            from .backend import OnnxEncoder
+            self._onnx = OnnxEncoder(path, model.tokenizer, model.max_seq_length,
+                                     quantized=self.backend == "onnx-int8")
+        return model
+
+    def _tokens(self, texts: Sequence[str], batch: bool) -> list[np.ndarray]:
+        """Each text's token embeddings, from torch or from the exported model."""
+        model = self.model
+        if self._onnx is not None:
+            threads = self.threads or ((_TORCH_DEFAULT_THREADS or [os.cpu_count() or 1])[0] if batch else 1)
+            return self._onnx.tokens(texts, self.batch_size, threads)
+        toks = model.encode(list(texts), batch_size=self.batch_size, output_value="token_embeddings",
+                            show_progress_bar=False)
+        return [t.float().cpu().numpy() for t in toks]
 
     @property
     def dim(self) -> int:
@@ -132,13 +150,11 @@ class Embedder:
             for i in range(0, n, chunk):
                 idx = order[i:i + chunk]
                 batch = [texts[j] for j in idx]
-                toks = model.encode(batch, batch_size=self.batch_size, output_value="token_embeddings",
-                                    show_progress_bar=False)
+                toks = self._tokens(batch, batch=True)
                 offs = model.tokenizer(batch, return_offsets_mapping=True, truncation=True,
                                        max_length=model.max_seq_length)["offset_mapping"]
                 leftovers: list[tuple[int, int, str]] = []
                 for j, tok, off in zip(idx, toks, offs):
-                    tok = tok.float().cpu().numpy()
                     par[j] = _unit(tok.mean(0))
                     off = np.asarray(off[:len(tok)])
                     starts, ends = off[:, 0], off[:, 1]
@@ -187,6 +203,8 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         import torch
+        if self.model is not None and self._onnx is not None:
+            return _unit(self._tokens([text], batch=False)[0].mean(0)).astype(np.float32)
         with torch.inference_mode():
             v = self.model.encode([text], batch_size=1, normalize_embeddings=True,
                                   convert_to_numpy=True, show_progress_bar=False)
@@ -205,6 +223,11 @@ class Embedder:
         with torch.inference_mode(), batch_threads(self.threads):
             for i in range(0, n, chunk):
                 idx = order[i:i + chunk]
+                if self.model is not None and self._onnx is not None:
+                    out[idx] = [_unit(t.mean(0)) for t in self._tokens([texts[j] for j in idx], batch=True)]
+                    if progress:
+                        progress(len(idx))
+                    continue
                 vecs = self.model.encode([texts[j] for j in idx], batch_size=self.batch_size,
                                          normalize_embeddings=True, convert_to_numpy=True,
                                          show_progress_bar=False)
@@ -218,11 +241,12 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
-def get_embedder(model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 8) -> Embedder:
-    """One Embedder per (model, threads) for the whole process."""
-    key = (model, threads)
+def get_embedder(model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 8,
+                 backend: str = "torch") -> Embedder:
+    """One Embedder per (model, threads, backend) for the whole process."""
+    key = (model, threads, backend)
     with _LOCK:
         emb = _MODELS.get(key)
         if emb is None:
-            emb = _MODELS[key] = Embedder(model, threads, batch_size)
+            emb = _MODELS[key] = Embedder(model, threads, batch_size, backend)
     return emb

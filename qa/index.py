@@ -175,7 +175,8 @@ class Indexer:
                  progress: Callable[[int, int], None] | None = None,
                  notice: Callable[[str], None] | None = None):
         self.config = config or Config.from_env()
-        self.embedder = embedder or get_embedder(self.config.model, self.config.threads, self.config.batch_size)
+        self.embedder = embedder or get_embedder(self.config.model, self.config.threads, self.config.batch_size,
+                                                 self.config.backend)
         self.progress = progress
         self.notice = notice or log.warning
 
@@ -212,9 +213,9 @@ class Indexer:
             return None
         m = data.manifest
         want = {"model": config.model, "parser": PARSER_VERSION, "title_in_text": config.title_in_text,
-                "sentence_vectors": config.sentence_vectors}
+                "sentence_vectors": config.sentence_vectors, "backend": config.backend}
         for key, value in want.items():
-            if m.get(key) != value:
+            if m.get(key, "torch" if key == "backend" else None) != value:  # older stores: torch
                 stats.rebuilt_reason = f"it was built with {key}={m.get(key)!r}, now {value!r}"
                 return None
         return data
@@ -283,7 +284,7 @@ class Indexer:
         manifest = {
             "format": st.FORMAT, "parser": PARSER_VERSION, "model": config.model, "dim": dim,
             "title_in_text": config.title_in_text, "sentence_vectors": config.sentence_vectors,
-            "files": {d.doc: d.sha256 for d in parsed.documents},
+            "backend": config.backend, "files": {d.doc: d.sha256 for d in parsed.documents},
             "documents": len(docs_json), "paragraphs": int(vectors.shape[0]),
             "sentences": int(sentence_vectors.shape[0]),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
