@@ -26,6 +26,8 @@ def convert(data: bytes) -> Converted:
         raise QAError(f"not a readable .docx file (corrupt or truncated: {type(e).__name__})") from None
     blocks: list[Block] = []
     section = None
+    names = {st.style_id: st.name or "" for st in document.styles}
+    names.setdefault(None, _default_name(document))
     for item in document.iter_inner_content():
         if hasattr(item, "rows"):  # a table
             for row in item.rows:
@@ -40,8 +42,8 @@ def convert(data: bytes) -> Converted:
         text = clean_block(item.text)
         if not text:
             continue
-        style = item.style.name if item.style is not None else ""
-        if _HEADING.match(style or "") or (style or "").lower().startswith("heading"):
+        style = names.get(item._p.style) or item._p.style or ""  # by id: item.style scans all styles
+        if _HEADING.match(style) or style.lower().startswith("heading"):
             section = clean_line(text.replace("\n", " "))
             blocks.append(Block(section, section=section, kind="headline"))
         else:
@@ -51,3 +53,13 @@ def convert(data: bytes) -> Converted:
     props = document.core_properties
     return Converted(blocks, title=clean_line(props.title or "") or None,
                      date=iso_date(props.created), author=clean_line(props.author or "") or None)
+
+
+def _default_name(document) -> str:
+    """The name of the default paragraph style (what a paragraph without a style id has)."""
+    try:
+        from docx.enum.style import WD_STYLE_TYPE
+        st = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+        return st.name if st is not None else ""
+    except Exception:  # noqa: BLE001 - a file without styles part
+        return ""

@@ -183,14 +183,14 @@ def _page_stats(lines: list[_Line]) -> tuple[float, float, float]:
 
 
 def _starts_paragraph(prev: _Line, ln: _Line, stats: dict, body_h: float) -> bool:
-    if _BULLET.match(ln.text):
-        return True
     if prev.height > 0 and ln.height > 0 and not (0.8 < ln.height / prev.height < 1.25):
         return True  # a change of type size: a heading starts or ends
     step, left, right = stats.get(prev.page, (0.0, 0.0, 0.0))
     ends_sentence = bool(_SENTENCE_END.search(prev.text))
     em = max(prev.height, body_h, 1.0)
     short = right > 0 and prev.right < right - 4 * em
+    if _BULLET.match(ln.text) and (ends_sentence or short or _BULLET.match(prev.text)):
+        return True  # a list item (a wrapped line may start with "11." or "–" too)
     if ln.page != prev.page:
         return ends_sentence and short  # a paragraph carries on over the page break
     if step <= 0 or prev.right <= prev.left:  # no geometry: text alone decides
