@@ -18,7 +18,7 @@ from statistics import median
 from .convert import Block, Converted, clean_line, iso_date, require
 from .errors import QAError
 
-MAX_PAGES = 5000  # about 15 s of extraction; a longer file is skipped with the count
+MAX_PAGES = 5000  # about a minute of extraction on 2 cores; a longer file is skipped with the count
 
 
 @dataclass
