@@ -2,8 +2,8 @@
 
 Paragraphs and tables are read in document order. A paragraph styled as a heading (or
 "Title") names the section of what follows; a table gives one paragraph per row, its cells
-joined by " | " (merged cells once). Title, author and date come from the file's core
-properties. Legacy .doc files are not read.
+joined by " | " (merged cells once). Title, author and date (last modified, else created)
+come from the file's core properties. Legacy .doc files are not read.
 """
 from __future__ import annotations
 
@@ -51,8 +51,11 @@ def convert(data: bytes) -> Converted:
     if not blocks:
         raise QAError("no paragraphs")
     props = document.core_properties
+    author = clean_line(props.author or "")
+    template = author == "python-docx"  # its template's properties, not the document's
     return Converted(blocks, title=clean_line(props.title or "") or None,
-                     date=iso_date(props.created), author=clean_line(props.author or "") or None)
+                     date=None if template else iso_date(props.modified or props.created),
+                     author=None if template else author or None)
 
 
 def _default_name(document) -> str:

@@ -233,6 +233,8 @@ def test_docx_headings_paragraphs_tables(tmp_path):
     ]
     assert (doc.title, doc.author) == ("Bridge news", "City desk")
     assert doc.sha256.endswith("+docx1")
+    plain = one(tmp_path / "plain", "p.docx", make_docx([("p", "Some words in a paragraph.")]))
+    assert (plain.author, plain.date) == (None, None)  # python-docx's template says 2013 and "python-docx"
 
 
 @pytest.mark.parametrize("data, why", [
