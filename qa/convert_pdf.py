@@ -110,22 +110,36 @@ def _key(text: str) -> str:
 
 def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
     """Without the lines at the top or bottom of a page that recur on most pages (page
-    numbers counted as one line whatever the number), and bare page numbers there."""
+    numbers counted as one line whatever the number), bare page numbers there, and short
+    edge lines that start or end with the printed page number (a running header that names
+    the chapter: "Chapter 2: Syntax 3"), the number found by its steady offset from the
+    page's place in the file."""
     edge = 2
     counts: Counter = Counter()
-    for lines in pages:
+    offsets: Counter = Counter()
+    for i, lines in enumerate(pages, 1):
         counts.update({_key(ln.text) for ln in lines[:edge] + lines[-edge:]})
+        offsets.update({i - n for ln in lines[:edge] + lines[-edge:] for n in _edge_numbers(ln.text)})
     need = max(2, (len(pages) + 1) // 2)
+    offset = next((o for o, c in offsets.most_common(1) if c >= need and len(pages) > 2), None)
     out = []
-    for lines in pages:
+    for i, lines in enumerate(pages, 1):
         keep = []
         for j, ln in enumerate(lines):
             at_edge = j < edge or j >= len(lines) - edge
-            if at_edge and ((len(pages) > 1 and counts[_key(ln.text)] >= need) or _PAGE_NUMBER.match(ln.text)):
+            if at_edge and ((len(pages) > 1 and counts[_key(ln.text)] >= need) or _PAGE_NUMBER.match(ln.text)
+                            or (offset is not None and i - offset in _edge_numbers(ln.text))):
                 continue
             keep.append(ln)
         out.append(keep)
     return out
+
+
+def _edge_numbers(text: str) -> set[int]:
+    """The numbers a short line starts or ends with: where a printed page number stands."""
+    if len(text) > 100:
+        return set()
+    return {int(m) for m in re.findall(r"^(\d{1,5})\b|\b(\d{1,5})$", text) for m in m if m}
 
 
 def _paragraphs(pages: list[list[_Line]]) -> list[Block]:

@@ -69,11 +69,12 @@ def seed_html(name: str, outlet: str = "World Wire", encoding: str = "utf-8") ->
     return page.encode(encoding, errors="xmlcharrefreplace")
 
 
-def make_pdf(paragraphs: list[str], *, title: str | None = None, header: str | None = None,
+def make_pdf(paragraphs: list[str], *, title: str | None = None, header=None,
              page_numbers: bool = True, date: str | None = None, author: str | None = None,
              fmt: tuple = (148, 210), size: float = 11, encrypt: str | None = None) -> bytes:
     """A text PDF: a title in larger type, paragraphs wrapped and spaced apart, a running header
-    and page numbers in the footer; `encrypt` sets a user password."""
+    and page numbers in the footer; `header` may be a function of the page number; `encrypt`
+    sets a user password."""
     import datetime as dt
 
     from fpdf import FPDF
@@ -82,7 +83,7 @@ def make_pdf(paragraphs: list[str], *, title: str | None = None, header: str | N
         def header(self):
             if header:
                 self.set_font("Helvetica", size=8)
-                self.cell(0, 6, header, align="C")
+                self.cell(0, 6, header(self.page_no()) if callable(header) else header, align="C")
                 self.ln(10)
 
         def footer(self):

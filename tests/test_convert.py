@@ -97,6 +97,21 @@ def test_pdf_hyphenation_and_line_joins(tmp_path):
     ]
 
 
+def test_pdf_running_header_naming_the_chapter_and_page(tmp_path):
+    names = [a + b for a in ("Ba", "Ko", "Ri", "Mu", "Te", "Lo") for b in ("ran", "vel", "dos", "mik", "sut",
+                                                                       "pel", "gor", "tam", "nix", "ful")]
+    # every line differs (a line recurring at the edge of most pages is a running header)
+    paras = [f"The {name} station logged readings long enough to wrap over two lines, so that "
+             f"the page fills up after a dozen, said {name}." for name in names]
+    chapters = ("Methods", "Results", "Discussion", "Outlook")  # a header that changes every 2 pages,
+    data = make_pdf(paras, header=lambda n: f"Chapter {(n + 1) // 2}: {chapters[(n - 1) // 2]} {n + 2}",
+                    page_numbers=False)  # with the printed page number 2 ahead of the PDF's
+    doc = one(tmp_path, "chapters.pdf", data)
+    assert max(p.page for p in doc.paragraphs) > 3
+    assert not any("Chapter" in p.text for p in doc.paragraphs)
+    assert [p.text for p in doc.paragraphs] == paras
+
+
 def test_pdf_metadata(tmp_path):
     data = make_pdf(["Body text of the report, long enough to be a paragraph."], title="Annual report",
                     author="Ines Kovacs", date="2024-03-01")
