@@ -228,8 +228,11 @@ def _unhyphenate(a: str, b: str, vocab: Counter) -> str:
 def _join(text: str, nxt: str, vocab: Counter) -> str:
     """Two lines of one paragraph as running text; a word hyphenated at the line end (where
     PDFium did not join it) is joined the same way as `_unhyphenate`."""
-    m = re.search(r"([^\W\d_]+)-$", text)
+    if not (text.endswith("-") and nxt[:1].islower()):
+        return f"{text} {nxt}"
+    tail = text[-64:]  # the last word only: searching the whole paragraph each line is quadratic
+    m = re.search(r"([^\W\d_]+)-$", tail)
     w = _WORD.match(nxt)
-    if m and w and nxt[:1].islower():
-        return text[:m.start()] + _unhyphenate(m.group(1), w.group(0), vocab) + nxt[w.end():]
+    if m and w:
+        return text[:len(text) - len(tail) + m.start()] + _unhyphenate(m.group(1), w.group(0), vocab) + nxt[w.end():]
     return f"{text} {nxt}"
