@@ -321,7 +321,7 @@ class Chat:
             self.error(f"usage: :open N, with N from 1 to {len(cites)} (the [N] markers of the last answer)")
         else:
             c = cites[n - 1]
-            self.show(render_context(index, c.doc, c.paragraph, color=self.color))
+            self.show(render_context(index, c.doc, c.paragraph, color=self.color, at=c.start))
 
     def cmd_k(self, arg: str) -> None:
         if not arg:

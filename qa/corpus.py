@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .convert import FORMATS, Converted, MissingLibrary, fingerprint
 from .errors import QAError
 
 SUFFIXES = (".txt", ".md", ".markdown", ".rst")
@@ -40,17 +41,30 @@ _BIO = re.compile(
 
 @dataclass(frozen=True)
 class Paragraph:
-    """One block of a document. `skip` lists (start, end) ranges of `text` never to answer from."""
+    """One block of a document. `skip` lists (start, end) ranges of `text` never to answer from.
+
+    Where it stands in the original: `page` (PDF: the page it starts on, from 1; `page_breaks`
+    are the offsets in `text` where the next pages begin) or `section` (the heading it stands
+    under: HTML, DOCX, Markdown). Both are None for plain text."""
 
     doc: str
     paragraph: int
     text: str
-    kind: str = "body"  # body | headline | caption | copyright | ui | byline | bio
+    kind: str = "body"  # body | headline | caption | copyright | ui | byline | bio | code
     skip: tuple[tuple[int, int], ...] = ()
+    page: int | None = None
+    section: str | None = None
+    page_breaks: tuple[int, ...] = ()
 
     @property
     def answerable(self) -> bool:
         return self.kind in ("body", "headline", "caption")
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the original that character `offset` of `text` stands on."""
+        if self.page is None:
+            return None
+        return self.page + sum(1 for b in self.page_breaks if b <= offset)
 
 
 @dataclass(frozen=True)
@@ -185,8 +199,36 @@ def _body_title(paragraphs: list[Paragraph]) -> str | None:
     return None
 
 
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _blocks(raw: str, fences: bool) -> list[tuple[str, bool]]:
+    """(block, is code): the blank-line separated blocks of `raw`; with `fences`, a fenced
+    code block (``` or ~~~, to its closing fence or the end) is one block, blank lines and all."""
+    if not fences or not re.search(r"^ {0,3}(```|~~~)", raw, re.M):
+        return [(b, False) for b in _BLANK_SPLIT.split(raw)]
+    out: list[tuple[str, bool]] = []
+    lines, text, i = raw.split("\n"), [], 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m:
+            text.append(lines[i])
+            i += 1
+            continue
+        out += [(b, False) for b in _BLANK_SPLIT.split("\n".join(text))]
+        text, fence, j = [], m.group(1), i + 1
+        while j < len(lines) and not re.match(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[j]):
+            j += 1
+        out.append(("\n".join(lines[i:j + 1]), True))
+        i = j + 1
+    out += [(b, False) for b in _BLANK_SPLIT.split("\n".join(text))]
+    return out
+
+
 def parse_text(doc: str, raw: str) -> Document:
-    """Parse one file's text (already decoded) into a Document."""
+    """Parse one file's text (already decoded) into a Document. In Markdown and
+    reStructuredText files headings name the section of the paragraphs under them, and
+    Markdown's fenced code blocks are paragraphs of kind "code", never answered from."""
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     if raw.startswith("\ufeff"):
         raw = raw[1:]
@@ -201,13 +243,29 @@ def parse_text(doc: str, raw: str) -> Document:
             title = m.group(1).strip()
         else:
             rest = raw
+    suffix = doc.lower().rpartition(".")[2] if "." in doc.rpartition("/")[2] else ""
+    markup = suffix in ("md", "markdown", "rst")
     paragraphs = []
-    for block in _BLANK_SPLIT.split(rest):
+    section = None
+    for block, code in _blocks(rest, fences=suffix in ("md", "markdown")):
         text = block.strip()
-        if text:
-            kind, skip = _classify(text)
-            paragraphs.append(Paragraph(doc, len(paragraphs), text, kind, skip))
-    author = outlet = None
+        if not text:
+            continue
+        if code:
+            paragraphs.append(Paragraph(doc, len(paragraphs), text, "code", (), section=section))
+            continue
+        kind, skip = _classify(text)
+        if markup:
+            h = _heading(text)
+            section = h[1] if h and h[1] else section
+        paragraphs.append(Paragraph(doc, len(paragraphs), text, kind, skip, section=section))
+    return _finish(doc, paragraphs, title, date, None, None)
+
+
+def _finish(doc: str, paragraphs: list[Paragraph], title: str | None, date: str | None,
+            author: str | None, outlet: str | None, sha256: str = "") -> Document:
+    """Author and outlet from a byline or copyright line when not known, the title when
+    missing, and the headlines before the body: the same for text and converted files."""
     for p in paragraphs:
         for line in p.text.split("\n"):
             bm = _BYLINE.match(line.strip())
@@ -229,23 +287,62 @@ def parse_text(doc: str, raw: str) -> Document:
     seen_body = False
     for p in paragraphs:
         if p.kind == "body" and not seen_body and _is_headline(p.text):
-            p = Paragraph(p.doc, p.paragraph, p.text, "headline", p.skip)
+            p = replace(p, kind="headline")
         elif p.kind == "body":
             seen_body = True
         out.append(p)
-    return Document(doc, title, date, author, outlet, tuple(out))
+    return Document(doc, title, date, author, outlet, tuple(out), sha256)
+
+
+def document_from(doc: str, conv: Converted, sha256: str = "") -> Document:
+    """A converted file's blocks as numbered paragraphs, chrome found as in text files."""
+    paragraphs = []
+    for b in conv.blocks:
+        if b.kind:
+            kind, skip = b.kind, ()
+        else:
+            kind, skip = _classify(b.text)
+        paragraphs.append(Paragraph(doc, len(paragraphs), b.text, kind, skip, b.page, b.section, b.page_breaks))
+    title = conv.title
+    if not title:
+        title = next((p.text for p in paragraphs if p.kind == "headline" and p.answerable
+                      and any(c.isalpha() for c in p.text) and len(p.text) < 200), None)
+    return _finish(doc, paragraphs, title, conv.date, conv.author, conv.outlet, sha256)
+
+
+def _convert(suffix: str, data: bytes) -> Converted:
+    name = FORMATS[suffix].name
+    if name == "pdf":
+        from .convert_pdf import convert
+    elif name == "html":
+        from .convert_html import convert
+    else:
+        from .convert_docx import convert
+    return convert(data)
 
 
 def read_file(root: Path, path: Path, max_bytes: int) -> Document:
-    """Read and parse one file; raises QAError with the reason when it cannot be used."""
+    """Read and parse one file; raises QAError with the reason when it cannot be used
+    (MissingLibrary when its format needs a library that is not installed)."""
     rel = path.relative_to(root).as_posix()
+    suffix = path.suffix.lower()
+    fmt = FORMATS.get(suffix)
+    if fmt is not None:
+        max_bytes = int(max_bytes * fmt.size_factor)
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise QAError(f"too large ({size / 1e6:.3g} MB; the limit is {max_bytes / 1e6:g} MB)")
+            what = f" for {fmt.what} files" if fmt else ""
+            raise QAError(f"too large ({size / 1e6:.3g} MB; the limit{what} is {max_bytes / 1e6:g} MB)")
         data = path.read_bytes()
     except OSError as e:
         raise QAError(f"unreadable ({e.strerror or e})") from None
+    sha = hashlib.sha256(data).hexdigest()
+    if fmt is not None:
+        doc = document_from(rel, _convert(suffix, data), fingerprint(sha, suffix))
+        if not any(p.answerable for p in doc.paragraphs):
+            raise QAError("no paragraphs to answer from")
+        return doc
     if b"\x00" in data[:8192]:
         raise QAError("binary file")
     try:
@@ -255,12 +352,11 @@ def read_file(root: Path, path: Path, max_bytes: int) -> Document:
     doc = parse_text(rel, raw)
     if not doc.paragraphs:
         raise QAError("no paragraphs")
-    return Document(doc.doc, doc.title, doc.date, doc.author, doc.outlet, doc.paragraphs,
-                    hashlib.sha256(data).hexdigest())
+    return replace(doc, sha256=sha)
 
 
 def _is_text_name(name: str) -> bool:
-    return name.lower().endswith(SUFFIXES)
+    return name.lower().endswith(SUFFIXES + tuple(FORMATS))
 
 
 def _no_extension(name: str) -> bool:
@@ -306,9 +402,10 @@ def _group(paths: list[str]) -> str:
 
 def read_corpus(root: str | os.PathLike, *, max_file_mb: float = 10.0,
                 exclude: tuple[str, ...] = ("questions.jsonl", "README.md")) -> Corpus:
-    """Read every text file under `root` (.txt, .md, .markdown, .rst, and extension-less files
-    that are UTF-8 text); unusable files are skipped and reported, other formats reported as
-    one group."""
+    """Read every document under `root` (.txt, .md, .markdown, .rst, extension-less files that
+    are UTF-8 text, and the converted formats of qa.convert.FORMATS: PDF, web pages, Word);
+    unusable files are skipped and reported one line each, files whose format needs a library
+    that is missing one line per library, other formats one line in all."""
     root = Path(root).expanduser()
     if not root.exists():
         raise QAError(f"corpus folder not found: {root}")
@@ -316,6 +413,7 @@ def read_corpus(root: str | os.PathLike, *, max_file_mb: float = 10.0,
         raise QAError(f"corpus is not a folder: {root}")
     files, others, bad_dirs = _walk(root)
     docs, skipped = [], list(bad_dirs)
+    missing: dict[str, tuple[MissingLibrary, list[str]]] = {}  # one line per missing library
     ignored = [p.relative_to(root).as_posix() for p in others
                if not (p.name in exclude and p.parent == root)]
     for path in files:
@@ -324,16 +422,21 @@ def read_corpus(root: str | os.PathLike, *, max_file_mb: float = 10.0,
         rel = path.relative_to(root).as_posix()
         try:
             docs.append(read_file(root, path, int(max_file_mb * 1e6)))
+        except MissingLibrary as e:
+            missing.setdefault(e.format.package, (e, []))[1].append(rel)
         except QAError as e:
             if not _is_text_name(path.name) and str(e).startswith(("binary", "not UTF-8")):
                 ignored.append(rel)  # an extension-less file that is not text: another format
             else:
                 skipped.append(Skipped(rel, str(e)))
+    for e, paths in missing.values():
+        kinds = ", ".join(sorted({p.rpartition(".")[2].lower() for p in paths}))
+        skipped.append(Skipped(f"{len(paths)} .{kinds} file{'s' if len(paths) != 1 else ''}", str(e), tuple(paths)))
     ignored.sort()
     if ignored:
         skipped.append(Skipped(f"{len(ignored)} file{'s' if len(ignored) != 1 else ''} qa does not read",
                                _group(ignored), tuple(ignored)))
     if not docs:
         why = f" ({len(skipped)} skipped: {skipped[0].path}: {skipped[0].reason})" if skipped else ""
-        raise QAError(f"no usable text files (.txt, .md, .markdown, .rst) in {root}{why}")
+        raise QAError(f"no usable documents ({', '.join(SUFFIXES + tuple(FORMATS))}) in {root}{why}")
     return Corpus(root, tuple(docs), tuple(skipped), tuple(ignored))

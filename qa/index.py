@@ -23,7 +23,9 @@ from .sentences import split as split_sentences
 
 log = logging.getLogger("qa")
 
-PARSER_VERSION = 4  # bump when corpus parsing or sentence splitting changes: stores rebuild
+# bump when corpus parsing or sentence splitting changes: stores rebuild. A converter's own
+# change bumps its version in qa/convert.FORMATS instead: only the files it read re-index.
+PARSER_VERSION = 5
 
 
 @dataclass
@@ -43,13 +45,26 @@ def _doc_to_json(d: Document, sentences: list[list[tuple[int, int]]]) -> dict:
         "doc": d.doc, "title": d.title, "date": d.date, "author": d.author, "outlet": d.outlet,
         "sha256": d.sha256,
         "paragraphs": [{"text": p.text, "kind": p.kind, "skip": [list(r) for r in p.skip],
-                        "sentences": [list(s) for s in sents]}
+                        "sentences": [list(s) for s in sents], **_place_to_json(p)}
                        for p, sents in zip(d.paragraphs, sentences)],
     }
 
 
+def _place_to_json(p: Paragraph) -> dict:
+    """Page and section only where the format has them, so text corpora store nothing more."""
+    out: dict = {}
+    if p.page is not None:
+        out["page"] = p.page
+        if p.page_breaks:
+            out["page_breaks"] = list(p.page_breaks)
+    if p.section:
+        out["section"] = p.section
+    return out
+
+
 def _doc_from_json(j: dict) -> tuple[Document, list[list[tuple[int, int]]]]:
-    paras = tuple(Paragraph(j["doc"], i, p["text"], p["kind"], tuple(tuple(r) for r in p["skip"]))
+    paras = tuple(Paragraph(j["doc"], i, p["text"], p["kind"], tuple(tuple(r) for r in p["skip"]),
+                            p.get("page"), p.get("section"), tuple(p.get("page_breaks", ())))
                   for i, p in enumerate(j["paragraphs"]))
     doc = Document(j["doc"], j["title"], j.get("date"), j.get("author"), j.get("outlet"), paras,
                    j.get("sha256", ""))

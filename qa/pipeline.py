@@ -7,7 +7,7 @@ import re
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -15,7 +15,7 @@ from .config import ANSWERERS, SEEDS_DIR, Config
 from .errors import QAError
 from .index import Index
 from .text import terms
-from .types import Answer, Reader, Retriever
+from .types import Answer, Citation, Passage, Reader, Retriever, Snippet
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -181,6 +181,7 @@ class QA:
         passages = self.retriever.retrieve(fu.search_query, max(2 * top_k, retrieve_k or 0), qvec=qvec)
         t3 = time.perf_counter()
         reading = self.reader.read(fu.answer_query, passages[:top_k], qvec, more=passages[top_k:2 * top_k])
+        reading, passages = _placed(self.index, reading, passages)
         t4 = time.perf_counter()
         abstain = bool(not reading.snippets or reading.confidence < self.abstain_below)
         short = None if abstain else reading.short
@@ -193,6 +194,31 @@ class QA:
         timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}
         return Answer(original, text, abstain, float(reading.confidence), list(reading.snippets),
                       passages[:max(top_k, retrieve_k or 0)], short, timings)
+
+
+def _placed(index: Index, reading, passages: list[Passage]):
+    """The reading and passages with the page or section of the original each cites (PDF,
+    web page, Word, Markdown), looked up once here rather than by every reader."""
+    def par(doc: str, paragraph: int):
+        row = index.find(doc, paragraph)
+        return index.paragraphs[row] if row is not None else None
+
+    def cite(c: Citation | None) -> Citation | None:
+        p = par(c.doc, c.paragraph) if c is not None else None
+        if p is None or (p.page is None and not p.section):
+            return c
+        return replace(c, page=p.page_at(c.start), section=p.section)
+
+    def snip(s: Snippet) -> Snippet:
+        return replace(s, citation=cite(s.citation), short=cite(s.short),
+                       corroborated_by=tuple(cite(c) for c in s.corroborated_by))
+
+    def passage(ps: Passage) -> Passage:
+        p = par(ps.doc, ps.paragraph)
+        return ps if p is None else replace(ps, page=p.page, section=p.section)
+
+    reading = replace(reading, snippets=tuple(snip(s) for s in reading.snippets), short=cite(reading.short))
+    return reading, [passage(p) for p in passages]
 
 
 _OPEN: dict[tuple[str, str], QA] = {}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, TextIO
 
 from .citations import citations, number_citations
 from .errors import QAError
-from .types import Answer, Citation
+from .types import Answer, Citation, place
 
 if TYPE_CHECKING:
     from .index import Index
@@ -68,10 +68,12 @@ def warn(text: str, color: bool) -> str:
 
 # -- citations (numbered in qa/citations.py, shared by every front end) --------------------------
 def format_citation(c: Citation | object) -> str:
-    """`Title — date — doc ¶paragraph`, leaving out what is unknown."""
+    """`Title — date — doc ¶paragraph, p. 4` (or `, § Section`), leaving out what is unknown."""
     title = (getattr(c, "title", "") or "").strip()
     date = getattr(c, "date", None)
-    parts = [p for p in (title, date, f"{getattr(c, 'doc')} {PARA}{getattr(c, 'paragraph')}") if p]
+    where = place(getattr(c, "page", None), getattr(c, "section", None))
+    ref = f"{getattr(c, 'doc')} {PARA}{getattr(c, 'paragraph')}" + (f", {where}" if where else "")
+    parts = [p for p in (title, date, ref) if p]
     return _clean(" — ".join(parts))  # file names can hold control characters too
 
 
@@ -155,13 +157,18 @@ def _spans_by_paragraph(answer: Answer) -> dict[tuple[str, int], tuple[int, int]
     return out
 
 
-def render_context(index: "Index", doc: str, paragraph: int, *, color: bool, around: int = 1) -> str:
-    """Paragraph `paragraph` of `doc` with `around` neighbours each side, numbered: for `:open N`."""
+def render_context(index: "Index", doc: str, paragraph: int, *, color: bool, around: int = 1,
+                   at: int = 0) -> str:
+    """Paragraph `paragraph` of `doc` with `around` neighbours each side, numbered: for `:open N`.
+    The header gives the page (of character `at`, the quote's start) or the section."""
     row = index.find(doc, paragraph)
     if row is None:
         raise QAError(f"no paragraph {PARA}{paragraph} of {doc} in the open index")
     d = index.doc_of(row)
-    header = _style(format_citation(Citation(doc, paragraph, 0, 0, d.title, d.date)), BOLD, color)
+    p = index.paragraphs[row]
+    page = p.page_at(at) if hasattr(p, "page_at") else None
+    header = _style(format_citation(Citation(doc, paragraph, 0, 0, d.title, d.date, page,
+                                             getattr(p, "section", None))), BOLD, color)
     lines = [header]
     for p in _neighbours(d.paragraphs, paragraph, around):
         label = f"{PARA}{p.paragraph}"

@@ -22,6 +22,19 @@ class Citation:
     end: int
     title: str = ""
     date: str | None = None
+    page: int | None = None  # the page of the original the quote starts on (PDF), from 1
+    section: str | None = None  # the heading it stands under (HTML, DOCX, Markdown)
+
+    @property
+    def place(self) -> str:
+        """"p. 4" or "§ Background": where in the original, for a person; "" when unknown."""
+        return place(self.page, self.section)
+
+
+def place(page: int | None, section: str | None) -> str:
+    if page is not None:
+        return f"p. {page}"
+    return f"§ {section}" if section else ""
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,8 @@ class Passage:
     date: str | None
     bm25: float = 0.0
     dense: float = 0.0
+    page: int | None = None  # where the paragraph starts in the original (see Citation)
+    section: str | None = None
 
     @property
     def id(self) -> tuple[str, int]:
@@ -44,7 +59,8 @@ class Passage:
 
     def to_dict(self) -> dict:
         return {"doc": self.doc, "paragraph": self.paragraph, "score": round(self.score, 4),
-                "text": self.text, "title": self.title, "date": self.date}
+                "text": self.text, "title": self.title, "date": self.date,
+                "page": self.page, "section": self.section}
 
 
 @dataclass(frozen=True)

@@ -150,13 +150,15 @@ def test_index_command(capsys, tmp_path, small_corpus):
 
 def test_ask_reports_skipped_files(capsys, tmp_path, small_corpus):
     (small_corpus / "broken.txt").write_bytes(b"\xff\xfe not utf-8 \xff")
-    for name in ("a.html", "b.html", "c.pdf"):
+    for name in ("a.epub", "b.epub", "c.odt"):
         (small_corpus / name).write_bytes(b"<p>not read</p>")
+    (small_corpus / "d.pdf").write_bytes(b"<p>not a PDF</p>")  # read as a PDF, and skipped with why
     code, out, err = run_cli(capsys, "ask", "When will the comet pass closest to the Sun?", "--corpus",
                              str(small_corpus), "--store", str(tmp_path / "store"))
     assert code in (0, 1)
     assert "broken.txt" in err and "UTF-8" in err
-    assert "qa: skipped 3 files qa does not read: .html x2, .pdf x1" in err.splitlines()
+    assert "qa: skipped 3 files qa does not read: .epub x2, .odt x1" in err.splitlines()
+    assert "qa: skipped d.pdf: not a readable PDF (corrupt or truncated)" in err.splitlines()
     assert "Traceback" not in err
 
 

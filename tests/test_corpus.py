@@ -157,12 +157,12 @@ def test_recursive_relative_paths_and_suffixes(tmp_path):
 def test_many_ignored_files_are_one_grouped_line(tmp_path):
     write(tmp_path / "doc.txt", "Text.")
     for i in range(16):
-        write(tmp_path / "docs" / f"page{i}.html", "<p>x</p>")
-    write(tmp_path / "a.pdf", b"%PDF-1.4")
-    write(tmp_path / "b.PDF", b"%PDF-1.4")
+        write(tmp_path / "docs" / f"book{i}.epub", b"PK\x03\x04")
+    write(tmp_path / "a.odt", b"PK\x03\x04")
+    write(tmp_path / "b.ODT", b"PK\x03\x04")
     write(tmp_path / "questions.jsonl", "{}")  # excluded at the top, not reported
     corpus = read_corpus(tmp_path)
-    assert [(s.path, s.reason) for s in corpus.skipped] == [("18 files qa does not read", ".html x16, .pdf x2")]
+    assert [(s.path, s.reason) for s in corpus.skipped] == [("18 files qa does not read", ".epub x16, .odt x2")]
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
@@ -349,11 +349,21 @@ def test_empty_folder(tmp_path):
 
 
 def test_folder_with_only_other_suffixes(tmp_path):
+    write(tmp_path / "a.epub", b"PK\x03\x04")
+    write(tmp_path / "b.odt", b"PK\x03\x04")
+    with pytest.raises(QAError) as e:
+        read_corpus(tmp_path)
+    assert "no usable" in one_line(e)
+
+
+def test_folder_with_only_a_broken_pdf_and_an_empty_page(tmp_path):
+    """A .pdf and a .html are read now: when neither holds text the error names why."""
     write(tmp_path / "a.pdf", b"%PDF-1.4")
     write(tmp_path / "b.html", "<p>x</p>")
     with pytest.raises(QAError) as e:
         read_corpus(tmp_path)
-    assert "no usable" in one_line(e)
+    msg = one_line(e)
+    assert "no usable documents" in msg and "2 skipped: a.pdf: not a readable PDF" in msg
 
 
 BAD = {

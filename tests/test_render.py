@@ -239,3 +239,35 @@ def test_wrap_breaks_at_spaces_and_ignores_colour_codes():
     assert hanging[1].startswith("    word")  # continuation under the text, not the [2]
     assert wrap("short", 30) == "short" and wrap("a " * 40, 0) == "a " * 40  # 0: not a terminal
     assert wrap("x" * 50, 30) == "x" * 50  # a word longer than the width is left whole
+
+
+# -- where in the original: page (PDF) or section (web page, Word, Markdown) -------------------
+PDF_PARAS = (Paragraph("r.pdf", 0, "Title of the report", "headline", (), 1),
+             Paragraph("r.pdf", 1, "It starts on page three and carries on over to page four.", "body", (), 3,
+                       None, (30,)),
+             Paragraph("r.pdf", 2, "All on page four.", "body", (), 4))
+DOC_PDF = Document("r.pdf", "Annual report", "2024-03-01", None, None, PDF_PARAS)
+DOC_WEB = Document("w.html", "Team page", None, None, None,
+                   (Paragraph("w.html", 0, "Ines Kovacs | Treasurer", "body", (), None, "Contacts"),))
+
+
+def test_citations_show_page_or_section():
+    on4 = Citation("r.pdf", 1, 40, 50, DOC_PDF.title, DOC_PDF.date, page=4)
+    web = Citation("w.html", 0, 0, 11, "Team page", None, section="Contacts")
+    ans = Answer("q", "x", False, 0.9, [Snippet("over to page four."[:10], on4, 1.0, (web,))], [], None)
+    lines = render_answer(ans, color=False).splitlines()
+    assert "[1] Annual report — 2024-03-01 — r.pdf ¶1, p. 4" in lines
+    assert "[2] Team page — w.html ¶0, § Contacts" in lines
+    d = ans.to_dict()
+    assert (d["snippets"][0]["page"], d["snippets"][0]["section"]) == (4, None)
+    assert d["snippets"][0]["corroborated_by"][0]["section"] == "Contacts"
+    assert _cite(DOC_A, 1).place == "" and on4.place == "p. 4" and web.place == "§ Contacts"
+
+
+def test_open_shows_the_page_the_quote_starts_on():
+    index = FakeIndex(DOC_PDF, DOC_WEB)
+    assert PDF_PARAS[1].page_at(0) == 3 and PDF_PARAS[1].page_at(29) == 3 and PDF_PARAS[1].page_at(30) == 4
+    head = render_context(index, "r.pdf", 1, color=False).splitlines()[0]
+    assert head == "Annual report — 2024-03-01 — r.pdf ¶1, p. 3"
+    assert render_context(index, "r.pdf", 1, color=False, at=40).splitlines()[0].endswith("¶1, p. 4")
+    assert render_context(index, "w.html", 0, color=False).splitlines()[0] == "Team page — w.html ¶0, § Contacts"

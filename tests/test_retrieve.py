@@ -48,7 +48,7 @@ def test_modes_return_passages_best_first(retrievers, seeds_qa, mode):
             assert p.title == idx.doc_of(idx.row(*p.id)).title
             assert np.isfinite(p.score)
         d = ps[0].to_dict()
-        assert set(d) == {"doc", "paragraph", "score", "text", "title", "date"}
+        assert set(d) == {"doc", "paragraph", "score", "text", "title", "date", "page", "section"}
 
 
 def test_mode_scores_use_their_own_retriever(retrievers):
