@@ -36,6 +36,7 @@ INSTALL_HINT = "Milvus stores need pymilvus: pip install -c constraints.txt -e '
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 _TEXT_BYTES = 60000  # VARCHAR limit is 65,535 bytes
 _BATCH = 256
+_META = "qa.meta"  # the collection property holding what it was built with
 _BM25 = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s' defaults (method "lucene"), as the local BM25
 
 
@@ -136,6 +137,8 @@ class Collection:
 
     def __init__(self, target: Target, model: str, timeout: float = 10.0):
         pymilvus = _client_module()
+        # pymilvus logs every failed call with a traceback; each failure here becomes one QAError
+        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
         self.target, self.model = target, model
         self._pymilvus = pymilvus
         if not target.lite:
@@ -151,6 +154,11 @@ class Collection:
                               ) from None
             raise _error(target, e, "to open") from None
         self.meta = self._check() if exists else None
+        if exists:
+            try:  # a collection is released after a restart (milvus-lite: after every close)
+                self.client.load_collection(target.collection)
+            except Exception as e:  # noqa: BLE001
+                raise _error(target, e, f"to load {target.collection}") from None
 
     @property
     def lexical(self) -> bool:
@@ -172,9 +180,9 @@ class Collection:
             desc = self.client.describe_collection(name)
         except Exception as e:  # noqa: BLE001
             raise _error(self.target, e, f"to describe {name}") from None
-        try:
-            meta = json.loads(desc.get("description") or "")
-        except ValueError:
+        try:  # milvus-lite keeps the properties, not the description, across restarts
+            meta = json.loads((desc.get("properties") or {}).get(_META) or desc.get("description") or "")
+        except (ValueError, AttributeError):
             meta = None
         if not isinstance(meta, dict) or meta.get("qa") != SCHEMA:
             raise QAError(f"Milvus collection {name} at {self.target.uri} was not made by this qa "
@@ -218,6 +226,7 @@ class Collection:
         try:
             self.client.create_collection(self.target.collection, schema=schema, index_params=index,
                                           consistency_level="Strong")
+            self.client.alter_collection_properties(self.target.collection, properties={_META: json.dumps(meta)})
         except Exception as e:  # noqa: BLE001
             raise _error(self.target, e, f"to create {self.target.collection}") from None
         self.meta = meta
@@ -410,16 +419,13 @@ class MilvusLexical:
 
     def score(self, query: str, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
-        out = np.zeros(len(ids), np.float32)
         if not len(ids):
-            return out
+            return np.zeros(0, np.float32)
         pks = [_pk(self.index.paragraphs[i].doc, self.index.paragraphs[i].paragraph) for i in ids]
-        rows, s = self._search(query, len(ids), f"id in [{', '.join(map(str, pks))}]")
-        pos = {int(r): n for n, r in enumerate(ids)}
-        for r, v in zip(rows, s):
-            if int(r) in pos:
-                out[pos[int(r)]] = v
-        return out
+        pks = list(dict.fromkeys(pks))
+        rows, s = self._search(query, len(pks), f"id in [{', '.join(map(str, pks))}]")
+        got = {int(r): float(v) for r, v in zip(rows, s)}
+        return np.asarray([got.get(int(r), 0.0) for r in ids], dtype=np.float32)
 
     def idf_of(self, term: str) -> float:
         return self.index.bm25.idf_of(term)
