@@ -150,8 +150,8 @@ class Collection:
         except Exception as e:  # noqa: BLE001 - pymilvus raises MilvusException and grpc errors alike
             if not target.lite:
                 raise QAError(f"Milvus at {target.uri} refused the connection (wrong user or password? "
-                              f"give milvus://user:password@host:port/collection or QA_MILVUS_TOKEN)"
-                              ) from None
+                              f"give milvus://user:password@host:port/collection or QA_MILVUS_TOKEN; "
+                              f"or that port is not Milvus)") from None
             raise _error(target, e, "to open") from None
         self.meta = self._check() if exists else None
         if exists:
