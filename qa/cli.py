@@ -16,6 +16,10 @@ from .errors import QAError
 def _check_store(args) -> None:
     """A --store that cannot be a store folder fails in one line before anything loads."""
     if args.store:
+        from .milvus import is_milvus, parse_target
+        if is_milvus(args.store):
+            parse_target(args.store)
+            return
         from .store import check_location
         check_location(args.store, getattr(args, "corpus", None))
 
@@ -51,9 +55,16 @@ def cmd_ask(args) -> int:
 def cmd_index(args) -> int:
     from .index import Index
     from .config import Config
+    from .milvus import is_milvus
     _check_store(args)
-    idx = Index.open(args.corpus, args.store, Config.from_env(), progress=ui.progress_bar("indexing"),
-                     notice=ui.notice)
+    remote = None
+    if is_milvus(args.store):
+        from .milvus import open_index
+        idx, remote = open_index(args.corpus, args.store, Config.from_env(), ui.progress_bar("indexing"),
+                                 ui.notice)
+    else:
+        idx = Index.open(args.corpus, args.store, Config.from_env(), progress=ui.progress_bar("indexing"),
+                         notice=ui.notice)
     s = idx.stats
     for n in s.notices:
         ui.notice(n)
@@ -61,6 +72,11 @@ def cmd_index(args) -> int:
           f"{len(idx.sentence_spans)} sentences in {idx.store_dir}")
     print(f"embedded {s.embedded_files} files ({s.embedded_paragraphs} paragraphs, {s.embedded_sentences} "
           f"sentences), reused {s.reused_files}, removed {s.removed_files}, {s.seconds:.1f} s")
+    if remote is not None:
+        m = remote.stats
+        print(f"milvus {remote.collection.target.shown}: upserted {m.upserted_files} files "
+              f"({m.upserted_rows} paragraphs), deleted {m.deleted_files}, lexical search "
+              f"{'in Milvus (BM25)' if m.lexical else 'local (BM25)'}, {m.seconds:.1f} s")
     return 0
 
 
@@ -153,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--corpus", default=str(SEEDS_DIR), help="folder of text files: .txt, .md, "
                         ".markdown, .rst, extension-less text such as README (default: seeds/)")
         sp.add_argument("--store", default=None, help="where the index lives (default: embeddings/ for "
-                        "the seeds, the user cache for other corpora)")
+                        "the seeds, the user cache for other corpora); milvus://[user:password@]host:port/"
+                        "collection or a milvus-lite file.db for Milvus")
 
     k_help = f"paragraphs to read, 1 to {MAX_TOP_K} (default {top_k})"
     a = sub.add_parser("ask", help="answer one question", epilog=ASK_EPILOG)

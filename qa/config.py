@@ -84,6 +84,8 @@ class Config:
     focus_absent_factor: float = 0.3
     # None: the threshold fitted with the reader's confidence model (qa/models/weights.json)
     abstain_below: float | None = None
+    # "user:password" for a milvus:// store whose URL carries none (qa/milvus.py)
+    milvus_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -164,6 +166,7 @@ ENV: tuple[EnvVar, ...] = (
     EnvVar("QA_ABSTAIN_BELOW", "abstain_below", _number, "abstain when confidence is below this"),
     EnvVar("QA_NER", "ner", _flag, "0 / off: no spaCy entity features even when installed"),
     EnvVar("QA_ANSWERER", "answerer", _choice(*ANSWERERS), "which answerer reads the passages"),
+    EnvVar("QA_MILVUS_TOKEN", "milvus_token", str, "user:password for a milvus:// --store without them"),
 )
 ENV_VARS: tuple[str, ...] = tuple(v.name for v in ENV)
 

@@ -145,12 +145,20 @@ class QA:
                  notice: Callable[[str], None] | None = None, *,
                  retriever: "Retriever | Callable | str" = "hybrid", reader: "Reader | Callable | str | None" = None):
         from .retrieve import RETRIEVERS
+        from .milvus import is_milvus
         self.config = config or Config.from_env()
-        self.index = Index.open(corpus, store, self.config, progress=progress, notice=notice)
+        self.remote = None  # a Milvus store (qa/milvus.py): its stores go into the retriever
+        if is_milvus(store):
+            from .milvus import open_index
+            self.index, self.remote = open_index(corpus, str(store), self.config, progress, notice)
+        else:
+            self.index = Index.open(corpus, store, self.config, progress=progress, notice=notice)
         if isinstance(retriever, str):
             if retriever not in RETRIEVERS:
                 raise QAError(f"unknown retriever {retriever!r} (choose from {', '.join(RETRIEVERS)})")
             retriever = RETRIEVERS[retriever]
+            if self.remote is not None:
+                retriever = self.remote.retriever(retriever)
         self.retriever = _built(retriever, "retrieve", self.index)
         reader = self.config.answerer if reader is None else reader
         name = reader if isinstance(reader, str) else None
@@ -228,7 +236,9 @@ _OPEN_LOCK = threading.Lock()
 def answer(question: str, *, corpus: str | Path = SEEDS_DIR, store: str | Path | None = None,
            top_k: int | None = None, history: Sequence | None = None) -> Answer:
     """Answer from `corpus`; its index is opened (or built) once and kept open in this process."""
-    key = (str(Path(corpus).expanduser().resolve()), str(Path(store).resolve()) if store else "")
+    from .milvus import is_milvus
+    key = (str(Path(corpus).expanduser().resolve()),
+           str(store) if is_milvus(store) else str(Path(store).resolve()) if store else "")
     with _OPEN_LOCK:
         qa = _OPEN.get(key)
         if qa is None:

@@ -309,13 +309,14 @@ def test_a_store_that_cannot_be_one_is_one_error_line(capsys, tmp_path, command)
     (corpus / "a.txt").write_text("Alpha beta gamma.\n")
     q = [SEED_Q] if command == "ask" else []
     for store, words in [(str(afile), "is a file"), (str(afile / "sub"), "is a file"),
-                         ("milvus://localhost:19530/qa", "not supported yet"),
+                         ("http://localhost:19530/qa", "not supported yet"),
+                         ("milvus://localhost:19530", "no collection"),
                          (str(corpus / "store"), "inside the corpus")]:
         code, out, err = run_cli(capsys, command, *q, "--corpus", str(corpus), "--store", store)
         assert code == 2 and out == "", err
         assert_one_error_line(err)
         assert words in err
-    assert not (tmp_path / "milvus:").exists() and not (corpus / "store").exists()
+    assert not (tmp_path / "http:").exists() and not (corpus / "store").exists()
 
 
 def test_damaged_store_heals_with_one_notice(capsys, tmp_path, small_corpus):

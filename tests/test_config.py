@@ -61,6 +61,7 @@ def test_the_tests_run_without_any_qa_variable():
     ("QA_NER", "ON", "ner", True),
     ("QA_ANSWERER", "rules", "answerer", "rules"),
     ("QA_ANSWERER", "baseline", "answerer", "baseline"),
+    ("QA_MILVUS_TOKEN", "reader:pw", "milvus_token", "reader:pw"),
 ])
 def test_a_variable_overrides_its_field(name, text, field, value):
     cfg = Config.from_env({name: text})
@@ -73,7 +74,8 @@ def test_a_variable_overrides_its_field(name, text, field, value):
 
 def test_parsed_values_have_the_fields_type():
     samples = {"QA_MODEL": "m", "QA_THREADS": "2", "QA_BATCH_SIZE": "4", "QA_ABSTAIN_BELOW": "0.5",
-               "QA_NER": "0", "QA_ANSWERER": "rules", "QA_BACKEND": "onnx-int8"}
+               "QA_NER": "0", "QA_ANSWERER": "rules", "QA_BACKEND": "onnx-int8",
+               "QA_MILVUS_TOKEN": "user:password"}
     assert set(samples) == set(ENV_VARS), "a new variable needs a sample here"
     cfg, default = Config.from_env(samples), Config()
     for var in ENV:
