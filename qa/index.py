@@ -202,6 +202,10 @@ class Index:
         self.documents = _Documents(self)
         self.vectors = st.SegmentedVectors([(s.vectors, s.ann) for s in segs], self._live, self._rows)
         self.sentence_vectors = st.SegmentedVectors([(s.sentence_vectors, None) for s in segs])
+        # Sentence vectors (5x the paragraphs) are searched exactly only while the paragraphs
+        # are (below the ANN threshold); above it they only rescore the paragraph candidates:
+        # no 5x larger graph, and nothing scans millions of rows (measured: bench/scale.py).
+        self.sentence_search = config.sentence_search and self.n_paragraphs < ann.ANN_THRESHOLD
         self._bm25 = None
         self._by_doc: dict[str, int] | None = None
         self._doc_cache: dict[int, Document] = {}

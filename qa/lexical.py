@@ -11,6 +11,7 @@ b 0.75), which this module replaced: same scores, same ranking (tests/test_lexic
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
@@ -35,27 +36,28 @@ class Postings:
     def build(cls, texts: Sequence[str]) -> "Postings":
         """From raw texts; a text without terms counts one empty term (as bm25s did)."""
         vocab: dict[str, int] = {}
-        cols, rws, tfs, doclen = [], [], [], np.zeros(len(texts), np.int32)
+        cols, rws, tfs = array("i"), array("i"), array("i")  # compact: a million texts fit
+        doclen = np.zeros(len(texts), np.int32)
         for r, t in enumerate(texts):
             toks = terms(t) or [""]
             doclen[r] = len(toks)
-            for tok, c in Counter(toks).items():
-                cols.append(vocab.setdefault(tok, len(vocab)))
-                rws.append(r)
-                tfs.append(c)
+            counts = Counter(toks)
+            cols.extend(vocab.setdefault(tok, len(vocab)) for tok in counts)
+            tfs.extend(counts.values())
+            rws.extend([r] * len(counts))
         names = sorted(vocab)
         remap = np.empty(len(vocab), np.int64)
         for new, name in enumerate(names):
             remap[vocab[name]] = new
-        col = remap[np.asarray(cols, np.int64)] if cols else np.zeros(0, np.int64)
-        order = np.lexsort((np.asarray(rws, np.int64), col)) if cols else np.zeros(0, np.int64)
+        col = remap[np.frombuffer(cols, np.int32)] if cols else np.zeros(0, np.int64)
+        order = np.argsort(col, kind="stable")  # rows ascending within a term (added in row order)
         col = col[order]
         indptr = np.zeros(len(names) + 1, np.int64)
         np.cumsum(np.bincount(col, minlength=len(names)), out=indptr[1:])
         enc = [n.encode("utf-8") for n in names]
         width = max((len(e) for e in enc), default=1) or 1
         return cls(np.array(enc, dtype=f"S{width}"), indptr,
-                   np.asarray(rws, np.int32)[order], np.asarray(tfs, np.int32)[order], doclen)
+                   np.frombuffer(rws, np.int32)[order], np.frombuffer(tfs, np.int32)[order], doclen)
 
     def save(self, folder: Path, write) -> None:
         for name, arr in zip(POSTING_FILES, (self.terms, self.indptr, self.rows, self.tf, self.doclen)):

@@ -61,6 +61,7 @@ SEGMENT_FILES = ("vectors.npy", "sentences.npy", "texts.bin", "text_offsets.npy"
                  "doc_offsets.npy", "doc_paragraphs.npy", "par_info.npy", "par_sentences.npy",
                  "spans.npy") + POSTING_FILES
 SAMPLE_BLOCKS, BLOCK, EDGE = 64, 4096, 65536
+WIDEN_MAX = 200_000  # rows widened to float32 and kept in memory for exact search
 
 
 class StoreError(Exception):
@@ -91,7 +92,11 @@ class NumpyStore:
         n = len(self)
         if n == 0 or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        sims = self.vectors @ query
+        if self._f32 is None and n > WIDEN_MAX:  # a large float16 segment without its ANN graph
+            sims = np.concatenate([np.asarray(self._raw[a:a + 65536], np.float32) @ query
+                                   for a in range(0, n, 65536)])
+        else:
+            sims = self.vectors @ query
         k = min(k, n)
         top = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
         top = top[np.argsort(-sims[top], kind="stable")]
@@ -299,6 +304,7 @@ def write_segment(root: Path, documents: list[dict], vectors: np.ndarray, senten
                 spans.extend((row, a, b) for a, b in p["sentences"])
             metas.append(json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
             doc_par.append(len(texts))
+        vectors, sentence_vectors = np.asarray(vectors), np.asarray(sentence_vectors)
         dim = int(vectors.shape[1]) if vectors.ndim == 2 else int(sentence_vectors.shape[1])
         if len(vectors) != len(texts) or len(sentence_vectors) != len(spans):
             raise ValueError(f"{len(vectors)} vectors for {len(texts)} paragraphs, "
@@ -311,8 +317,8 @@ def write_segment(root: Path, documents: list[dict], vectors: np.ndarray, senten
         _write_arr(tmp / "par_info.npy", np.asarray(par_info, np.int32).reshape(-1, 3))
         _write_arr(tmp / "par_sentences.npy", np.asarray(par_sent, np.int64).reshape(-1, 2))
         _write_arr(tmp / "spans.npy", np.asarray(spans, np.int32).reshape(-1, 3))
-        _write_arr(tmp / "vectors.npy", np.asarray(vectors).astype(VECTOR_DTYPE).reshape(-1, dim))
-        _write_arr(tmp / "sentences.npy", np.asarray(sentence_vectors).astype(VECTOR_DTYPE).reshape(-1, dim))
+        _write_arr(tmp / "vectors.npy", vectors.astype(VECTOR_DTYPE, copy=False).reshape(-1, dim))
+        _write_arr(tmp / "sentences.npy", sentence_vectors.astype(VECTOR_DTYPE, copy=False).reshape(-1, dim))
         Postings.build(bm25_texts).save(tmp, _write_arr)
         threshold = ann.ANN_THRESHOLD if ann_threshold is None else ann_threshold
         has_ann = len(texts) >= threshold and ann.build(

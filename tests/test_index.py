@@ -397,3 +397,58 @@ def test_open_waits_for_a_held_lock(tmp_path, small_corpus):
     assert not t.is_alive()
     assert done["idx"].stats.embedded_files == 3
     assert st.load(store).manifest["files"].keys() == {"alpha.txt", "beta.txt", "gamma.txt"}
+
+
+# -- segments ------------------------------------------------------------------------------------
+
+def test_killed_build_resumes_from_its_finished_segments(tmp_path, small_corpus, monkeypatch):
+    """Segments of SEGMENT_ROWS paragraphs are written as they finish: after an interruption the
+    next run embeds only the files no finished segment holds."""
+    import qa.index as qi
+    monkeypatch.setattr(qi, "SEGMENT_ROWS", 1)  # one file per segment
+    store = tmp_path / "store"
+    calls = []
+
+    def third_fails(real):
+        def run(self, *a, **k):
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return real(self, *a, **k)
+        return run
+    patch_encoders(monkeypatch, third_fails)
+    with pytest.raises(KeyboardInterrupt):
+        Index.open(small_corpus, store, Config(), notice=quiet)
+    assert not st.exists(store)  # no generation yet
+    assert len(list((store / "segments").glob("s-*"))) == 2
+    idx = open_in_thread(small_corpus, store, Config(), notice=quiet)
+    assert idx.stats.resumed_files == 2 and idx.stats.embedded_files == 1
+    assert sorted(d.doc for d in idx.documents) == ["alpha.txt", "beta.txt", "gamma.txt"]
+    assert len(list((store / "segments").iterdir())) == len(st.load(store).segments) == 3
+
+
+def test_many_updates_are_merged(built, monkeypatch):
+    """Past MAX_SEGMENTS the small segments are merged into one; the rows stay the same."""
+    import qa.index as qi
+    monkeypatch.setattr(qi, "MAX_SEGMENTS", 2)
+    corpus, store, idx = built
+    for i in range(3):
+        (corpus / f"extra{i}.txt").write_text(f"title Extra {i}\n\nExtra paragraph number {i}.\n",
+                                              encoding="utf-8")
+        new = Index.open(corpus, store, Config(), notice=quiet)
+        assert new.stats.embedded_files == 1
+        assert len(st.load(store).segments) <= 2
+    assert len(list((store / "segments").iterdir())) == len(st.load(store).segments)
+    assert new.paragraphs[new.row("extra2.txt", 0)].text == "Extra paragraph number 2."
+    assert len(new.paragraphs) == 9 + 3
+    ids, _ = new.bm25.search("extra paragraph number", 5)
+    assert {new.paragraphs[int(i)].doc for i in ids} >= {"extra0.txt", "extra1.txt", "extra2.txt"}
+
+
+def test_open_from_store_without_corpus(built, monkeypatch):
+    corpus, store, idx = built
+    forbid_embedding(monkeypatch)
+    again = Index.from_store(store, Config())
+    assert [p.text for p in again.paragraphs] == [p.text for p in idx.paragraphs]
+    assert again.find("beta.txt", 0) == idx.find("beta.txt", 0)
+    assert again.find("beta.txt", 99) is None and again.find("nope.txt", 0) is None

@@ -487,3 +487,60 @@ def test_a_store_that_cannot_be_written_is_one_qa_error(tmp_path):
                     pass
     finally:
         locked_dir.chmod(0o700)
+
+
+# -- segmented dense search, HNSW -----------------------------------------------------------------
+
+def test_segmented_vectors_search_skips_deleted_rows_and_merges_segments():
+    rng = np.random.default_rng(11)
+    a, b = _unit(rng, 30), _unit(rng, 20)
+    live = np.arange(50)
+    live[[3, 7, 40]] = -1
+    live[live >= 0] = np.arange(47)
+    rows = np.flatnonzero(live >= 0)
+    s = st.SegmentedVectors([(a.astype(np.float16), None), (b.astype(np.float16), None)], live, rows)
+    assert len(s) == 47
+    allv = np.concatenate([a, b])[rows]
+    np.testing.assert_allclose(s.get(np.arange(47)), allv, atol=1e-3)
+    for seed in range(5):
+        q = _unit(np.random.default_rng(seed), 1)[0]
+        ids, scores = s.search(q, 10)
+        want = np.argsort(-(allv @ q))[:10]
+        assert ids.tolist() == want.tolist()
+        np.testing.assert_allclose(scores, allv[ids] @ q, atol=2e-3)
+    # a deleted row is never found, even asked for exactly
+    ids, _ = s.search(a[3], 5)
+    assert 3 not in rows[ids]
+
+
+def test_hnsw_segment_is_memory_mapped_and_close_to_exact(tmp_path):
+    faiss = pytest.importorskip("faiss")
+    rng = np.random.default_rng(2)
+    n, dim = 3000, 32
+    centers = _unit(rng, 40, dim)
+    vecs = centers[rng.integers(0, 40, n)] + 0.3 * rng.standard_normal((n, dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    docs = [{"doc": f"d{i}.txt", "title": "T", "sha256": "", "paragraphs": [
+        {"text": f"paragraph {i}", "kind": "body", "skip": [], "sentences": []}]} for i in range(n)]
+    name = st.write_segment(tmp_path, docs, vecs, np.zeros((0, dim), np.float32),
+                            [f"paragraph {i}" for i in range(n)], ann_threshold=1000)
+    seg = st.open_segment(tmp_path, name)
+    assert seg.info["ann"] and (seg.folder / "ann.faiss").is_file()
+    assert "ann.faiss" in seg.info["checksums"]
+    assert seg.ann is not None and len(seg.ann) == n
+    store = st.SegmentedVectors([(seg.vectors, seg.ann)])
+    exact = st.NumpyStore(seg.vectors)
+    hits = 0
+    for qi in range(50):
+        q = vecs[rng.integers(n)] + 0.1 * rng.standard_normal(dim).astype(np.float32)
+        q /= np.linalg.norm(q)
+        got, _ = store.search(q, 10)
+        want, _ = exact.search(q, 10)
+        hits += len(set(got.tolist()) & set(want.tolist()))
+    assert hits / 500 >= 0.95
+    # a damaged graph file is caught by the segment's checksum
+    p = seg.folder / "ann.faiss"
+    p.write_bytes(p.read_bytes()[:-100])
+    with pytest.raises(st.StoreError):
+        st.open_segment(tmp_path, name)
+    assert faiss.IO_FLAG_MMAP_IFC
