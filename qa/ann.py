@@ -17,8 +17,8 @@ log = logging.getLogger("qa")
 
 ANN_THRESHOLD = 50_000  # rows; exact numpy search of 50k x 384 float32 takes ~3 ms here
 HNSW_M = 32
-EF_CONSTRUCTION = 80
-EF_SEARCH = 96
+EF_CONSTRUCTION = 40
+EF_SEARCH = 128
 _warned = False
 
 
