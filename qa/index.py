@@ -216,6 +216,10 @@ class Index:
             self._embedder = get_embedder(self.config.model, self.config.threads, self.config.batch_size)
         return self._embedder
 
+    @embedder.setter
+    def embedder(self, value: Embedder) -> None:
+        self._embedder = value
+
     # -- decoding ---------------------------------------------------------------------------------
     def _seg_of(self, cat_row: int) -> int:
         return int(np.searchsorted(self._p0, cat_row, side="right") - 1)

@@ -507,7 +507,7 @@ def commit(root: Path, manifest: dict, segments: list[dict]) -> Path:
         if old.name != name and (old.name.startswith("g-") or old.name.startswith(".tmp-g-")):
             shutil.rmtree(old, ignore_errors=True)
     used = {e["name"] for e in entries}
-    for old in (root / "segments").iterdir():
+    for old in (root / "segments").iterdir() if (root / "segments").is_dir() else ():
         if old.name not in used:
             shutil.rmtree(old, ignore_errors=True)
     return root / name
