@@ -249,6 +249,20 @@ def _segment_name_escapes(root):
     p.write_text(json.dumps(m))
 
 
+def _segments_not_a_list(root):
+    p = _gen(root) / "manifest.json"
+    m = json.loads(p.read_text())
+    m["segments"] = "s-1"
+    p.write_text(json.dumps(m))
+
+
+def _segment_entry_without_sha(root):
+    p = _gen(root) / "manifest.json"
+    m = json.loads(p.read_text())
+    del m["segments"][0]["sha256"]
+    p.write_text(json.dumps(m))
+
+
 def _postings_garbled(root):
     p = _seg(root) / "rows.npy"
     raw = p.read_bytes()
@@ -335,6 +349,8 @@ DAMAGE = {
     "segment folder missing": _segment_missing,
     "segment name escapes": _segment_name_escapes,
     "garbled postings": _postings_garbled,
+    "manifest segments not a list": _segments_not_a_list,
+    "manifest segment without checksum": _segment_entry_without_sha,
     "CURRENT to a missing dir": _current_to_missing_dir,
     "CURRENT corrupt": _current_corrupt,
     "CURRENT empty": _current_empty,
