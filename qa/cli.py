@@ -69,9 +69,11 @@ def cmd_index(args) -> int:
     for n in s.notices:
         ui.notice(n)
     print(f"{idx.name}: {len(idx.documents)} documents, {len(idx.paragraphs)} paragraphs, "
-          f"{len(idx.sentence_spans)} sentences in {idx.store_dir}")
+          f"{idx.manifest.get('sentences', len(idx.sentence_spans))} sentences in {idx.store_dir}")
     print(f"embedded {s.embedded_files} files ({s.embedded_paragraphs} paragraphs, {s.embedded_sentences} "
-          f"sentences), reused {s.reused_files}, removed {s.removed_files}, {s.seconds:.1f} s")
+          f"sentences), reused {s.reused_files}, removed {s.removed_files}"
+          + (f", resumed {s.resumed_files} from an interrupted run" if s.resumed_files else "")
+          + f", {s.seconds:.1f} s")
     if remote is not None:
         m = remote.stats
         print(f"milvus {remote.collection.target.shown}: upserted {m.upserted_files} files "

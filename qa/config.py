@@ -65,6 +65,8 @@ class Config:
     w_bm25: float = 0.6
     w_dense: float = 0.4
     candidates: int = 100  # per retriever, before fusion
+    # exact search of the sentence vectors for dense candidates (small stores only: qa/index.py)
+    sentence_search: bool = True
     title_in_text: bool = True  # title prepended to the embedded / indexed paragraph text
     # answerer: "reader" (the trained span reader, qa/reader.py), "rules" (hand-made sentence
     # scoring and typed phrases), "baseline" (best cosine sentence of the top passage)

@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import ann
 from . import store as st
 from .config import Config, default_store_for
 from .corpus import Corpus, Document, Paragraph, read_corpus
@@ -31,6 +32,7 @@ PARSER_VERSION = 5
 @dataclass
 class IndexStats:
     embedded_files: int = 0
+    resumed_files: int = 0  # finished by a run that was killed: reused
     reused_files: int = 0
     removed_files: int = 0
     embedded_paragraphs: int = 0
@@ -71,69 +73,214 @@ def _doc_from_json(j: dict) -> tuple[Document, list[list[tuple[int, int]]]]:
     return doc, [[tuple(s) for s in p["sentences"]] for p in j["paragraphs"]]
 
 
-def _rows_by_doc(documents: list[dict], vectors: np.ndarray, sentence_vectors: np.ndarray
-                 ) -> dict[str, tuple[dict, np.ndarray, np.ndarray]]:
-    """Each document's JSON with its slices of the flat paragraph and sentence arrays."""
-    out, pr, sr = {}, 0, 0
-    for j in documents:
-        n_p = len(j["paragraphs"])
-        n_s = sum(len(p["sentences"]) for p in j["paragraphs"])
-        out[j["doc"]] = (j, vectors[pr:pr + n_p], sentence_vectors[sr:sr + n_s])
-        pr, sr = pr + n_p, sr + n_s
-    return out
-
-
 def passage_text(doc: Document, p: Paragraph, with_title: bool) -> str:
     """What gets embedded and BM25-indexed for a paragraph: the title gives it context."""
     return f"{doc.title}\n{p.text}" if with_title and doc.title else p.text
 
 
-class Index:
-    """An open index: documents, paragraph and sentence vectors, BM25, all in memory (vectors
-    mmapped). Rows are this generation's; what leaves the index is named by (doc, paragraph)."""
+def _json_passage_text(j: dict, p: dict, with_title: bool) -> str:
+    return f"{j['title']}\n{p['text']}" if with_title and j.get("title") else p["text"]
 
-    def __init__(self, corpus_root: Path, store_dir: Path, config: Config, data: st.StoreData,
-                 stats: IndexStats, embedder: Embedder, skipped=()):
-        self.corpus_root = corpus_root
+
+SEGMENT_ROWS = 20_000  # paragraphs per segment while indexing: what a killed run keeps
+MAX_SEGMENTS = 8       # more, and the small ones are merged into one
+MAX_DEAD = 0.25        # a larger share of deleted rows, and everything is merged
+
+
+class _Paragraphs:
+    """`index.paragraphs`: a sequence of `Paragraph`s decoded on access."""
+
+    def __init__(self, index: "Index"):
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.n_paragraphs
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._index._paragraph(i)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+class _Documents(_Paragraphs):
+    """`index.documents`: live `Document`s, decoded on access."""
+
+    def __len__(self) -> int:
+        return self._index.n_documents
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._index._document(i)
+
+
+class _Spans:
+    """`index.sentence_spans[row]` -> (paragraph row, start, end), over all sentence rows."""
+
+    def __init__(self, index: "Index"):
+        self._index = index
+
+    def __len__(self) -> int:
+        return int(self._index._s0[-1])
+
+    def __getitem__(self, rows):
+        if isinstance(rows, tuple):  # spans[rows, column]
+            return self[rows[0]][(..., *rows[1:])]
+        idx = self._index
+        r = np.asarray(rows, dtype=np.int64)
+        flat = r.reshape(-1)
+        seg = np.searchsorted(idx._s0, flat, side="right") - 1
+        out = np.empty((len(flat), 3), np.int64)
+        for s in np.unique(seg):
+            m = seg == s
+            out[m] = idx.store.segments[s].spans[flat[m] - idx._s0[s]]
+            out[m, 0] += idx._p0[s]
+        if idx._live is not None:
+            out[:, 0] = idx._live[out[:, 0]]
+        return out[0] if r.ndim == 0 else out.reshape(r.shape + (3,))
+
+    def __iter__(self):
+        n = len(self)
+        for a in range(0, n, 65536):
+            yield from self[np.arange(a, min(n, a + 65536))]
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self[np.arange(len(self))].reshape(-1, 3)
+        return arr if dtype is None else arr.astype(dtype)
+
+
+class Index:
+    """An open index over one generation of the store: rows, vectors, BM25, all memory-mapped;
+    texts and document metadata are decoded when a row is read. Rows are this generation's live
+    paragraphs; what leaves the index is named by (doc, paragraph)."""
+
+    def __init__(self, corpus_root: Path | None, store_dir: Path, config: Config, store: st.Store,
+                 stats: IndexStats, embedder: Embedder | None, skipped=()):
+        self.corpus_root = Path(corpus_root) if corpus_root is not None else Path(store_dir)
         self.store_dir = store_dir
         self.config = config
         self.stats = stats
-        self.embedder = embedder
+        self._embedder = embedder
         self.skipped = tuple(skipped)
-        self.manifest = data.manifest
-        self.documents: list[Document] = []
-        self.paragraphs: list[Paragraph] = []
-        self.par_doc: list[int] = []
-        spans, par_sent = [], []
-        for j in data.documents:
-            doc, sents = _doc_from_json(j)
-            di = len(self.documents)
-            self.documents.append(doc)
-            for p, ss in zip(doc.paragraphs, sents):
-                pi = len(self.paragraphs)
-                self.paragraphs.append(p)
-                self.par_doc.append(di)
-                first = len(spans)
-                spans.extend((pi, a, b) for a, b in ss)
-                par_sent.append((first, len(spans)))
-        self.sentence_spans = np.asarray(spans, dtype=np.int64).reshape(-1, 3)
-        self.par_sentences = np.asarray(par_sent, dtype=np.int64).reshape(-1, 2)
-        self.vectors = st.NumpyStore(data.vectors)
-        self.sentence_vectors = st.NumpyStore(np.asarray(data.sentence_vectors))
-        self.answerable = np.array([p.answerable for p in self.paragraphs], dtype=bool)
+        self.store = store
+        self.manifest = store.manifest
+        segs = store.segments
+        self._p0 = np.concatenate([[0], np.cumsum([s.n_paragraphs for s in segs])]).astype(np.int64)
+        self._s0 = np.concatenate([[0], np.cumsum([s.n_sentences for s in segs])]).astype(np.int64)
+        self._d0 = np.concatenate([[0], np.cumsum([len(s.docs) for s in segs])]).astype(np.int64)
+        n_cat = int(self._p0[-1])
+        if len(segs) == 1:
+            info = np.asarray(segs[0].par_info)
+            par_sent = np.asarray(segs[0].par_sentences)
+        else:
+            info = np.concatenate([np.asarray(s.par_info) for s in segs]) if segs else np.zeros((0, 3), np.int32)
+            par_sent = np.concatenate([np.asarray(s.par_sentences) + self._s0[i] for i, s in enumerate(segs)]) \
+                if segs else np.zeros((0, 2), np.int64)
+        cat_doc = info[:, 0].astype(np.int64) + np.repeat(self._d0[:-1], [s.n_paragraphs for s in segs])
+        doc_live = np.ones(int(self._d0[-1]), bool)
+        for i, dead in enumerate(store.dead):
+            if dead:
+                doc_live[self._d0[i] + np.fromiter(dead, np.int64)] = False
+        if doc_live.all():
+            self._rows = self._live = self._doc_rows = None
+            self.par_doc = cat_doc
+            self.n_documents = len(doc_live)
+        else:
+            self._doc_rows = np.flatnonzero(doc_live)
+            doc_map = np.full(len(doc_live), -1, np.int64)
+            doc_map[self._doc_rows] = np.arange(len(self._doc_rows))
+            self._rows = np.flatnonzero(doc_live[cat_doc])
+            self._live = np.full(n_cat, -1, np.int64)
+            self._live[self._rows] = np.arange(len(self._rows))
+            self.par_doc = doc_map[cat_doc[self._rows]]
+            info, par_sent = info[self._rows], par_sent[self._rows]
+            self.n_documents = len(self._doc_rows)
+        self.n_paragraphs = len(info)
+        self._info = info
+        self.answerable = info[:, 2].astype(bool)
+        self.par_sentences = par_sent
+        self.sentence_spans = _Spans(self)
+        self.paragraphs = _Paragraphs(self)
+        self.documents = _Documents(self)
+        self.vectors = st.SegmentedVectors([(s.vectors, s.ann) for s in segs], self._live, self._rows)
+        self.sentence_vectors = st.SegmentedVectors([(s.sentence_vectors, None) for s in segs])
+        # Sentence vectors (5x the paragraphs) are searched exactly only while the paragraphs
+        # are (below the ANN threshold); above it they only rescore the paragraph candidates:
+        # no 5x larger graph, and nothing scans millions of rows (measured: bench/scale.py).
+        self.sentence_search = config.sentence_search and self.n_paragraphs < ann.ANN_THRESHOLD
         self._bm25 = None
-        self._by_key = {(p.doc, p.paragraph): i for i, p in enumerate(self.paragraphs)}
+        self._by_doc: dict[str, int] | None = None
+        self._doc_cache: dict[int, Document] = {}
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.config.model, self.config.threads, self.config.batch_size,
+                                          self.config.backend)
+        return self._embedder
+
+    @embedder.setter
+    def embedder(self, value: Embedder) -> None:
+        self._embedder = value
+
+    # -- decoding ---------------------------------------------------------------------------------
+    def _seg_of(self, cat_row: int) -> int:
+        return int(np.searchsorted(self._p0, cat_row, side="right") - 1)
+
+    def _document(self, di: int) -> Document:
+        doc = self._doc_cache.get(di)
+        if doc is None:
+            cat = int(self._doc_rows[di]) if self._doc_rows is not None else di
+            s = int(np.searchsorted(self._d0, cat, side="right") - 1)
+            doc, _ = _doc_from_json(self.store.segments[s].doc_json(cat - int(self._d0[s])))
+            if len(self._doc_cache) >= 4096:
+                self._doc_cache.clear()
+            self._doc_cache[di] = doc
+        return doc
+
+    def _paragraph(self, pi: int) -> Paragraph:
+        return self._document(int(self.par_doc[pi])).paragraphs[int(self._info[pi, 1])]
 
     # -- lookups ---------------------------------------------------------------------------------
     def doc_of(self, pi: int) -> Document:
-        return self.documents[self.par_doc[pi]]
+        return self._document(int(self.par_doc[pi]))
 
     def find(self, doc: str, paragraph: int) -> int | None:
-        return self._by_key.get((doc, paragraph))
+        if self._by_doc is None:
+            names = [n for seg in self.store.segments for n, _ in seg.docs]
+            rows = range(len(names)) if self._doc_rows is None else self._doc_rows
+            self._by_doc = {names[int(c)]: live for live, c in enumerate(rows)}
+        di = self._by_doc.get(doc)
+        if di is None or paragraph < 0:
+            return None
+        cat = int(self._doc_rows[di]) if self._doc_rows is not None else di
+        s = int(np.searchsorted(self._d0, cat, side="right") - 1)
+        seg, local = self.store.segments[s], cat - int(self._d0[s])
+        first, last = int(seg.doc_paragraphs[local]), int(seg.doc_paragraphs[local + 1])
+        if paragraph >= last - first:
+            return None
+        row = int(self._p0[s]) + first + paragraph
+        return row if self._live is None else int(self._live[row])
 
     def row(self, doc: str, paragraph: int) -> int:
         """The row of a passage or citation in this generation (KeyError if it is not here)."""
-        return self._by_key[(doc, paragraph)]
+        r = self.find(doc, paragraph)
+        if r is None:
+            raise KeyError((doc, paragraph))
+        return r
 
     def sentence_rows(self, pi: int) -> range:
         first, last = self.par_sentences[pi]
@@ -165,9 +312,14 @@ class Index:
         return passage_text(self.doc_of(pi), self.paragraphs[pi], self.config.title_in_text)
 
     @property
-    def bm25(self):
+    def bm25(self) -> BM25Index:
+        """The segments' persisted postings, scored with this generation's statistics."""
         if self._bm25 is None:
-            self._bm25 = BM25Index([self.text_for_retrieval(i) for i in range(len(self.paragraphs))])
+            parts = []
+            for i, s in enumerate(self.store.segments):
+                a, b = int(self._p0[i]), int(self._p0[i + 1])
+                parts.append((s.postings, a, None if self._live is None else self._live[a:b]))
+            self._bm25 = BM25Index(segments=parts, n_rows=self.n_paragraphs)
         return self._bm25
 
     @property
@@ -180,6 +332,16 @@ class Index:
              notice: Callable[[str], None] | None = None) -> "Index":
         """Open the store for `corpus`, embedding only what changed since it was written."""
         return Indexer(config, progress=progress, notice=notice).open(corpus, store_dir)
+
+    @classmethod
+    def from_store(cls, store_dir: str | Path, config: Config | None = None,
+                   embedder: Embedder | None = None) -> "Index":
+        """Open an existing store as it is, without reading a corpus (StoreError if damaged;
+        the model loads only when a question needs embedding)."""
+        store = st.load(Path(store_dir))
+        if store is None:
+            raise st.StoreError(f"no store in {store_dir}")
+        return cls(None, Path(store_dir), config or Config.from_env(), store, IndexStats(), embedder)
 
 
 class Indexer:
@@ -196,11 +358,15 @@ class Indexer:
         self.notice = notice or log.warning
 
     def open(self, corpus: str | Path, store_dir: str | Path | None = None) -> Index:
+        root = Path(corpus).expanduser()
+        parsed = read_corpus(root, max_file_mb=self.config.max_file_mb)
+        store_dir = Path(store_dir) if store_dir else default_store_for(root)
+        return self.open_parsed(root, parsed, store_dir)
+
+    def open_parsed(self, root: Path, parsed: Corpus, store_dir: Path) -> Index:
+        """`open` for a corpus already read (bench/scale.py hands one over without files)."""
         config, notice = self.config, self.notice
         t0 = time.perf_counter()
-        root = Path(corpus).expanduser()
-        parsed = read_corpus(root, max_file_mb=config.max_file_mb)
-        store_dir = Path(store_dir) if store_dir else default_store_for(root)
         stats = IndexStats()
         for s in parsed.skipped:
             stats.notices.append(f"skipped {s.path}: {s.reason}")
@@ -212,13 +378,18 @@ class Indexer:
                     if stats.rebuilt_reason:
                         notice(f"rebuilding the index: {stats.rebuilt_reason}")
                     data = self._update(store_dir, parsed, data, config, self.embedder, stats, self.progress)
-        if not (stats.embedded_files or stats.removed_files):
+        if not (stats.embedded_files or stats.removed_files or stats.resumed_files):
             stats.reused_files = len(parsed.documents)
         stats.seconds = time.perf_counter() - t0
         return Index(root, store_dir, config, data, stats, self.embedder, parsed.skipped)
 
     @staticmethod
-    def _load_valid(store_dir: Path, config: Config, stats: IndexStats) -> st.StoreData | None:
+    def _build_keys(config: Config) -> dict:
+        return {"model": config.model, "parser": PARSER_VERSION, "title_in_text": config.title_in_text,
+                "sentence_vectors": config.sentence_vectors, "backend": config.backend}
+
+    @classmethod
+    def _load_valid(cls, store_dir: Path, config: Config, stats: IndexStats) -> st.Store | None:
         try:
             data = st.load(store_dir)
         except st.StoreError as e:
@@ -227,41 +398,50 @@ class Indexer:
         if data is None:
             return None
         m = data.manifest
-        want = {"model": config.model, "parser": PARSER_VERSION, "title_in_text": config.title_in_text,
-                "sentence_vectors": config.sentence_vectors, "backend": config.backend}
-        for key, value in want.items():
-            if m.get(key, "torch" if key == "backend" else None) != value:  # older stores: torch
+        for key, value in cls._build_keys(config).items():
+            if m.get(key) != value:
                 stats.rebuilt_reason = f"it was built with {key}={m.get(key)!r}, now {value!r}"
                 return None
         return data
 
     @staticmethod
-    def _changed(data: st.StoreData, parsed: Corpus) -> bool:
+    def _changed(data: st.Store, parsed: Corpus) -> bool:
         return data.manifest.get("files") != {d.doc: d.sha256 for d in parsed.documents}
 
-    @staticmethod
-    def _update(store_dir: Path, parsed: Corpus, old: st.StoreData | None, config: Config,
-                embedder: Embedder, stats: IndexStats, progress) -> st.StoreData:
-        old_rows = _rows_by_doc(old.documents, old.vectors, old.sentence_vectors) if old is not None else {}
-        current = {d.doc for d in parsed.documents}
-        stats.removed_files = sum(1 for k in old_rows if k not in current)
-        todo: list[tuple[Document, list[list[tuple[int, int]]]]] = []
-        for d in parsed.documents:
-            prev = old_rows.get(d.doc)
-            if prev and prev[0].get("sha256") == d.sha256:
-                stats.reused_files += 1
-            else:
-                sents = [split_sentences(p.text, p.skip) if p.answerable else [] for p in d.paragraphs]
-                todo.append((d, sents))
-        par_texts, spans = [], []
-        for d, ss in todo:
-            for p, sents in zip(d.paragraphs, ss):
-                text = passage_text(d, p, config.title_in_text)
-                shift = len(text) - len(p.text)  # the title prefix
-                par_texts.append(text)
-                spans.append([(a + shift, b + shift) for a, b in sents])
-        n_sent = sum(len(s) for s in spans)
-        total = len(par_texts) + (n_sent if config.sentence_vectors == "separate" else 0)
+    @classmethod
+    def _update(cls, store_dir: Path, parsed: Corpus, old: st.Store | None, config: Config,
+                embedder: Embedder, stats: IndexStats, progress) -> st.Store:
+        """Tombstone the rows of changed and deleted files, reuse the segments a killed run
+        finished, embed the rest into new segments of SEGMENT_ROWS paragraphs, merge if the
+        store has grown ragged, and commit a generation."""
+        current = {d.doc: d.sha256 for d in parsed.documents}
+        keys = cls._build_keys(config)
+        entries: list[dict] = []
+        kept: set[str] = set()
+        if old is not None:
+            for si, seg in enumerate(old.segments):
+                dead = set(old.dead[si])
+                for d, (name, sha) in enumerate(seg.docs):
+                    if d in dead:
+                        continue
+                    if current.get(name) == sha and name not in kept:
+                        kept.add(name)
+                    else:
+                        dead.add(d)
+                        stats.removed_files += name not in current
+                entries.append({"name": seg.name, "dead": dead, "seg": seg})
+        stats.reused_files = len(kept)
+        wanted = {d.doc: d.sha256 for d in parsed.documents if d.doc not in kept}
+        if stats.rebuilt_reason is None:  # a damaged or outdated store is rebuilt from scratch
+            for seg in st.finished_segments(store_dir):
+                if seg.docs and seg.info.get("build") == keys and \
+                        all(wanted.get(n) == s for n, s in seg.docs):
+                    entries.append({"name": seg.name, "dead": set(), "seg": seg})
+                    for n, _ in seg.docs:
+                        wanted.pop(n)
+                    stats.resumed_files += len(seg.docs)
+        todo = [d for d in parsed.documents if d.doc in wanted]
+        total = sum(len(d.paragraphs) for d in todo)
         done = 0
 
         def tick(n):
@@ -272,40 +452,107 @@ class Indexer:
 
         phase = getattr(progress, "phase", None)  # a front end's display may show the uncounted steps
         if todo and phase and not embedder.loaded:
-            phase(f"loading the embedding model to embed {len(par_texts)} paragraphs")
-        dim = int(old.manifest["dim"]) if old is not None and not todo else embedder.dim
-        new_par = new_sent = np.zeros((0, dim), np.float32)
+            phase(f"loading the embedding model to embed {total} paragraphs")
         if todo:
             tick(0)
-            if config.sentence_vectors == "separate":
-                new_par = embedder.encode_documents(par_texts, tick)
-                new_sent = embedder.encode_documents(
-                    [t[a:b] for t, sp in zip(par_texts, spans) for a, b in sp], tick)
-            else:
-                new_par, per_text = embedder.encode_with_spans(par_texts, spans, tick)
-                new_sent = np.concatenate(per_text) if per_text else np.zeros((0, dim), np.float32)
+        batch: list[Document] = []
+        rows = 0
+        for d in todo + [None]:
+            if d is not None:
+                batch.append(d)
+                rows += len(d.paragraphs)
+            if batch and (d is None or rows >= SEGMENT_ROWS):
+                seg = cls._embed_segment(store_dir, batch, config, embedder, stats, tick, keys)
+                entries.append({"name": seg.name, "dead": set(), "seg": seg})
+                batch, rows = [], 0
         stats.embedded_files = len(todo)
-        stats.embedded_paragraphs = len(par_texts)
-        stats.embedded_sentences = n_sent
-        fresh = _rows_by_doc([_doc_to_json(d, ss) for d, ss in todo], new_par, new_sent)
-        docs_json, par_parts, sent_parts = [], [], []
-        for d in parsed.documents:
-            j, pv, sv = fresh.get(d.doc) or old_rows[d.doc]
-            docs_json.append(j)
-            par_parts.append(np.asarray(pv))
-            sent_parts.append(np.asarray(sv))
-        vectors = np.concatenate(par_parts) if par_parts else np.zeros((0, dim), np.float32)
-        sentence_vectors = np.concatenate(sent_parts) if sent_parts else np.zeros((0, dim), np.float32)
-        manifest = {
-            "format": st.FORMAT, "parser": PARSER_VERSION, "model": config.model, "dim": dim,
-            "title_in_text": config.title_in_text, "sentence_vectors": config.sentence_vectors,
-            "backend": config.backend, "files": {d.doc: d.sha256 for d in parsed.documents},
-            "documents": len(docs_json), "paragraphs": int(vectors.shape[0]),
-            "sentences": int(sentence_vectors.shape[0]),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        data = st.StoreData(manifest, docs_json, vectors.astype(np.float32), sentence_vectors.astype(np.float32))
+        dims = {int(e["seg"].info["dim"]) for e in entries if e["seg"].n_paragraphs}
+        dim = dims.pop() if len(dims) == 1 else (int(old.manifest["dim"]) if old is not None and not todo
+                                                 else embedder.dim)
+        entries = cls._maybe_merge(store_dir, entries, config, keys)
+        live_p = live_s = live_d = 0
+        for e in entries:
+            seg = e["seg"]
+            for d in range(len(seg.docs)):
+                if d not in e["dead"]:
+                    a, b = int(seg.doc_paragraphs[d]), int(seg.doc_paragraphs[d + 1])
+                    live_d += 1
+                    live_p += b - a
+                    if b > a:
+                        live_s += int(seg.par_sentences[b - 1, 1] - seg.par_sentences[a, 0])
+        manifest = dict(keys, format=st.FORMAT, dim=dim, files=current, documents=live_d,
+                        paragraphs=live_p, sentences=live_s,
+                        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         if phase and todo:
             phase("writing the store")
-        st.save(store_dir, data)
+        st.commit(store_dir, manifest, [{"name": e["name"], "dead": e["dead"]} for e in entries])
         return st.load(store_dir)
+
+    @staticmethod
+    def _embed_segment(store_dir: Path, docs: list[Document], config: Config, embedder: Embedder,
+                       stats: IndexStats, tick, keys: dict) -> st.Segment:
+        todo = [(d, [split_sentences(p.text, p.skip) if p.answerable else [] for p in d.paragraphs])
+                for d in docs]
+        par_texts, spans = [], []
+        for d, ss in todo:
+            for p, sents in zip(d.paragraphs, ss):
+                text = passage_text(d, p, config.title_in_text)
+                shift = len(text) - len(p.text)  # the title prefix
+                par_texts.append(text)
+                spans.append([(a + shift, b + shift) for a, b in sents])
+        dim = embedder.dim
+        if config.sentence_vectors == "separate":
+            new_par = embedder.encode_documents(par_texts, tick)
+            new_sent = embedder.encode_documents([t[a:b] for t, sp in zip(par_texts, spans) for a, b in sp])
+        else:
+            new_par, per_text = embedder.encode_with_spans(par_texts, spans, tick)
+            new_sent = np.concatenate(per_text) if per_text else np.zeros((0, dim), np.float32)
+        stats.embedded_paragraphs += len(par_texts)
+        stats.embedded_sentences += sum(len(s) for s in spans)
+        name = st.write_segment(store_dir, [_doc_to_json(d, ss) for d, ss in todo],
+                                np.asarray(new_par, np.float32).reshape(-1, dim),
+                                np.asarray(new_sent, np.float32).reshape(-1, dim), par_texts, build=keys)
+        return st.open_segment(store_dir, name)
+
+    @staticmethod
+    def _maybe_merge(store_dir: Path, entries: list[dict], config: Config, keys: dict) -> list[dict]:
+        """Merge everything when over MAX_DEAD of the rows are deleted; else, past MAX_SEGMENTS,
+        merge the segments below the ANN threshold (cheap: the large ones keep their graphs)."""
+        rows = sum(e["seg"].n_paragraphs for e in entries)
+        dead = sum(int(e["seg"].doc_paragraphs[d + 1] - e["seg"].doc_paragraphs[d])
+                   for e in entries for d in e["dead"])
+        if rows and dead > MAX_DEAD * rows:
+            pick = list(range(len(entries)))
+        elif len(entries) > MAX_SEGMENTS:
+            pick = [i for i, e in enumerate(entries) if e["seg"].n_paragraphs < ann.ANN_THRESHOLD]
+        else:
+            return entries
+        if len(pick) < 2 and not (pick and entries[pick[0]]["dead"]):
+            return entries
+        return merge(store_dir, entries, pick, config.title_in_text, keys)
+
+
+def merge(store_dir: Path, entries: list[dict], pick: list[int], with_title: bool, keys: dict) -> list[dict]:
+    """Rewrite the live documents of entries[pick] as one segment (BM25 postings and, when large
+    enough, the HNSW graph rebuilt), placed where the first picked one was."""
+    docs, pv, sv, texts = [], [], [], []
+    for i in pick:
+        seg, dead = entries[i]["seg"], entries[i]["dead"]
+        for d in range(len(seg.docs)):
+            if d in dead:
+                continue
+            j = seg.doc_json(d)
+            a, b = int(seg.doc_paragraphs[d]), int(seg.doc_paragraphs[d + 1])
+            docs.append(j)
+            pv.append(np.asarray(seg.vectors[a:b], np.float32))
+            if b > a:
+                sv.append(np.asarray(seg.sentence_vectors[int(seg.par_sentences[a, 0]):
+                                                          int(seg.par_sentences[b - 1, 1])], np.float32))
+            texts.extend(_json_passage_text(j, p, with_title) for p in j["paragraphs"])
+    dim = int(entries[pick[0]]["seg"].info["dim"])
+    cat = lambda parts: np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)  # noqa: E731
+    name = st.write_segment(store_dir, docs, cat(pv), cat(sv), texts, build=keys)
+    merged = {"name": name, "dead": set(), "seg": st.open_segment(store_dir, name)}
+    out = [e for i, e in enumerate(entries) if i not in set(pick)]
+    out.insert(min(pick), merged)
+    return out

@@ -323,8 +323,8 @@ def test_damaged_store_heals_with_one_notice(capsys, tmp_path, small_corpus):
     store = tmp_path / "store"
     code, out, err = run_cli(capsys, "index", "--corpus", str(small_corpus), "--store", str(store))
     assert code == 0, err
-    gen = store / (store / "CURRENT").read_text().strip()
-    (gen / "vectors.npy").write_bytes(b"")
+    (segment,) = (store / "segments").glob("s-*")  # the vectors live in the store's one segment
+    (segment / "vectors.npy").write_bytes(b"")
     code, out, err = run_cli(capsys, "index", "--corpus", str(small_corpus), "--store", str(store))
     assert code == 0 and "Traceback" not in err
     assert len([ln for ln in err.splitlines() if "rebuilding the index" in ln]) == 1, err

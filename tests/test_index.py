@@ -165,7 +165,12 @@ def test_added_file_is_the_only_one_embedded(built):
     after = rows_by_doc(st.load(store))
     for doc in ("alpha.txt", "beta.txt", "gamma.txt"):
         assert after[doc] == before[doc]
-    assert [d.doc for d in new.documents] == ["alpha.txt", "beta.txt", "delta.txt", "gamma.txt"]
+    # the new file is appended as a segment of its own; the old one is not rewritten
+    assert [d.doc for d in new.documents] == ["alpha.txt", "beta.txt", "gamma.txt", "delta.txt"]
+    data = st.load(store)
+    assert [len(s.docs) for s in data.segments] == [3, 1]
+    assert data.segments[0].name == idx.store.segments[0].name
+    assert new.paragraphs[new.row("delta.txt", 1)].text == "Services resume at dawn."
 
 
 def test_incremental_vectors_match_a_fresh_build(built, tmp_path):
@@ -176,11 +181,19 @@ def test_incremental_vectors_match_a_fresh_build(built, tmp_path):
     (corpus / "beta.txt").unlink()
     updated = Index.open(corpus, store, Config(), notice=quiet)
     fresh = Index.open(corpus, tmp_path / "fresh", Config(), notice=quiet)
-    assert [p.text for p in updated.paragraphs] == [p.text for p in fresh.paragraphs]
-    np.testing.assert_allclose(np.asarray(updated.vectors.vectors), np.asarray(fresh.vectors.vectors),
-                               atol=1e-4)
-    np.testing.assert_allclose(updated.sentence_vectors.vectors, fresh.sentence_vectors.vectors, atol=1e-4)
-    assert np.array_equal(updated.sentence_spans, fresh.sentence_spans)
+    keys = sorted((p.doc, p.paragraph) for p in fresh.paragraphs)
+    assert sorted((p.doc, p.paragraph) for p in updated.paragraphs) == keys
+    for doc, n in keys:
+        u, f = updated.row(doc, n), fresh.row(doc, n)
+        assert updated.paragraphs[u] == fresh.paragraphs[f]
+        np.testing.assert_allclose(updated.vectors.get([u]), fresh.vectors.get([f]), atol=1e-3)
+        us, fs = updated.sentence_rows(u), fresh.sentence_rows(f)
+        assert len(us) == len(fs)
+        np.testing.assert_allclose(updated.sentence_vectors.get(list(us)), fresh.sentence_vectors.get(list(fs)),
+                                   atol=1e-3)
+        assert [tuple(updated.sentence_spans[r][1:]) for r in us] == \
+            [tuple(fresh.sentence_spans[r][1:]) for r in fs]
+        assert all(updated.sentence_spans[r][0] == u for r in us)
 
 
 # -- interruption ---------------------------------------------------------------------------------
@@ -227,8 +240,8 @@ def test_interrupt_while_writing_leaves_old_store(built, monkeypatch):
 
     def write_json(path, obj):
         seen.append(Path(path).name)
-        if Path(path).name == "manifest.json":  # the vectors and documents are already on disk
-            assert (Path(path).parent / "vectors.npy").exists()
+        if Path(path).name == "manifest.json":  # the new segment is already on disk
+            assert list((store / "segments").glob("s-*/vectors.npy"))
             raise KeyboardInterrupt
         real(path, obj)
     monkeypatch.setattr(st, "_write_json", write_json)
@@ -239,7 +252,8 @@ def test_interrupt_while_writing_leaves_old_store(built, monkeypatch):
     assert [p.name for p in store.iterdir() if p.name.startswith("g-")] == [gen]
     monkeypatch.undo()
     new = open_in_thread(corpus, store, Config(), notice=quiet)
-    assert new.stats.embedded_files == 1
+    # the segment finished before the interruption is taken up, not embedded again
+    assert new.stats.embedded_files == 0 and new.stats.resumed_files == 1
     assert any("April" in p.text for p in new.paragraphs)
     assert [p.name for p in store.iterdir() if p.name.startswith("g-")] != [gen]
 
@@ -303,9 +317,12 @@ def test_sigkill_mid_write_leaves_old_store(built, tmp_path):
     assert (store / "CURRENT").read_text().strip() == gen
     data = st.load(store)
     assert data.manifest["files"] == files and rows_by_doc(data) == rows
-    # the kernel released the dead child's lock: the next open completes and cleans up
+    # the kernel released the dead child's lock: the next open completes from the segment the
+    # child finished (its vectors, not embedded again) and cleans up
     new = open_in_thread(corpus, store, Config(), notice=quiet)
-    assert new.stats.embedded_files == 1 and new.stats.reused_files == 2
+    assert new.stats.embedded_files == 0 and new.stats.resumed_files == 1
+    assert new.stats.reused_files == 2
+    assert any(p.text == "A new closing paragraph." for p in new.paragraphs)
     assert not [p.name for p in store.iterdir() if p.name.startswith(".tmp-")]
     assert len([p for p in store.iterdir() if p.name.startswith("g-")]) == 1
 
@@ -380,3 +397,58 @@ def test_open_waits_for_a_held_lock(tmp_path, small_corpus):
     assert not t.is_alive()
     assert done["idx"].stats.embedded_files == 3
     assert st.load(store).manifest["files"].keys() == {"alpha.txt", "beta.txt", "gamma.txt"}
+
+
+# -- segments ------------------------------------------------------------------------------------
+
+def test_killed_build_resumes_from_its_finished_segments(tmp_path, small_corpus, monkeypatch):
+    """Segments of SEGMENT_ROWS paragraphs are written as they finish: after an interruption the
+    next run embeds only the files no finished segment holds."""
+    import qa.index as qi
+    monkeypatch.setattr(qi, "SEGMENT_ROWS", 1)  # one file per segment
+    store = tmp_path / "store"
+    calls = []
+
+    def third_fails(real):
+        def run(self, *a, **k):
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return real(self, *a, **k)
+        return run
+    patch_encoders(monkeypatch, third_fails)
+    with pytest.raises(KeyboardInterrupt):
+        Index.open(small_corpus, store, Config(), notice=quiet)
+    assert not st.exists(store)  # no generation yet
+    assert len(list((store / "segments").glob("s-*"))) == 2
+    idx = open_in_thread(small_corpus, store, Config(), notice=quiet)
+    assert idx.stats.resumed_files == 2 and idx.stats.embedded_files == 1
+    assert sorted(d.doc for d in idx.documents) == ["alpha.txt", "beta.txt", "gamma.txt"]
+    assert len(list((store / "segments").iterdir())) == len(st.load(store).segments) == 3
+
+
+def test_many_updates_are_merged(built, monkeypatch):
+    """Past MAX_SEGMENTS the small segments are merged into one; the rows stay the same."""
+    import qa.index as qi
+    monkeypatch.setattr(qi, "MAX_SEGMENTS", 2)
+    corpus, store, idx = built
+    for i in range(3):
+        (corpus / f"extra{i}.txt").write_text(f"title Extra {i}\n\nExtra paragraph number {i}.\n",
+                                              encoding="utf-8")
+        new = Index.open(corpus, store, Config(), notice=quiet)
+        assert new.stats.embedded_files == 1
+        assert len(st.load(store).segments) <= 2
+    assert len(list((store / "segments").iterdir())) == len(st.load(store).segments)
+    assert new.paragraphs[new.row("extra2.txt", 0)].text == "Extra paragraph number 2."
+    assert len(new.paragraphs) == 9 + 3
+    ids, _ = new.bm25.search("extra paragraph number", 5)
+    assert {new.paragraphs[int(i)].doc for i in ids} >= {"extra0.txt", "extra1.txt", "extra2.txt"}
+
+
+def test_open_from_store_without_corpus(built, monkeypatch):
+    corpus, store, idx = built
+    forbid_embedding(monkeypatch)
+    again = Index.from_store(store, Config())
+    assert [p.text for p in again.paragraphs] == [p.text for p in idx.paragraphs]
+    assert again.find("beta.txt", 0) == idx.find("beta.txt", 0)
+    assert again.find("beta.txt", 99) is None and again.find("nope.txt", 0) is None

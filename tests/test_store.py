@@ -61,18 +61,27 @@ def leftovers(root: Path) -> list[str]:
 
 # -- round trip -----------------------------------------------------------------------------------
 
+def _seg(root: Path) -> Path:
+    """The (first) segment folder the live generation uses."""
+    m = json.loads((_gen(root) / "manifest.json").read_text())
+    return root / "segments" / m["segments"][0]["name"]
+
+
 def test_save_load_round_trip(tmp_path):
     data = make_data()
     gen = st.save(tmp_path / "s", data)
     assert gen.is_dir() and gen.name.startswith("g-")
     got = st.load(tmp_path / "s")
     assert got is not None
-    assert {k: v for k, v in got.manifest.items() if k != "checksums"} == data.manifest
-    assert set(got.manifest["checksums"]) == {"documents.json", "vectors.npy", "sentences.npy"}
+    assert {k: v for k, v in got.manifest.items() if k not in ("segments", "format")} == \
+        {k: v for k, v in data.manifest.items() if k != "format"}
+    assert len(got.segments) == 1 and got.manifest["segments"][0]["dead"] == []
+    assert set(got.segments[0].info["checksums"]) == set(st.SEGMENT_FILES)
     assert got.documents == data.documents
-    np.testing.assert_array_equal(np.asarray(got.vectors), data.vectors)
-    np.testing.assert_array_equal(np.asarray(got.sentence_vectors), data.sentence_vectors)
-    assert got.vectors.dtype == np.float32 and got.sentence_vectors.dtype == np.float32
+    # float16 on disk: within half a unit in the last place of float16 of the float32 vectors
+    np.testing.assert_allclose(got.vectors, data.vectors, atol=1e-3)
+    np.testing.assert_allclose(got.sentence_vectors, data.sentence_vectors, atol=1e-3)
+    assert got.segments[0].vectors.dtype == np.float16
 
 
 def test_load_of_missing_store_is_none(tmp_path):
@@ -80,37 +89,37 @@ def test_load_of_missing_store_is_none(tmp_path):
     assert not st.exists(tmp_path / "nothing-here")
 
 
-def test_vectors_are_memory_mapped(tmp_path):
+def test_vectors_texts_and_postings_are_memory_mapped(tmp_path):
     st.save(tmp_path, make_data())
-    got = st.load(tmp_path)
-    assert isinstance(got.vectors, np.memmap)
-    assert isinstance(got.sentence_vectors, np.memmap)
+    seg = st.load(tmp_path).segments[0]
+    for arr in (seg.vectors, seg.sentence_vectors, seg.texts, seg.meta, seg.postings.rows, seg.par_info):
+        assert isinstance(arr, np.memmap)
 
 
 def test_no_pickle_anywhere(tmp_path):
     gen = st.save(tmp_path, make_data())
-    assert sorted(p.name for p in gen.iterdir()) == ["documents.json", "manifest.json",
-                                                     "sentences.npy", "vectors.npy"]
-    for name in ("vectors.npy", "sentences.npy"):
-        arr = np.load(gen / name, allow_pickle=False)  # raises if an object array was pickled
-        assert arr.dtype == np.float32 and arr.ndim == 2
-    for name in ("documents.json", "manifest.json"):
-        json.loads((gen / name).read_text(encoding="utf-8"))
+    assert sorted(p.name for p in gen.iterdir()) == ["manifest.json"]
+    seg = _seg(tmp_path)
+    assert sorted(p.name for p in seg.iterdir()) == sorted(st.SEGMENT_FILES + ("segment.json",))
+    for p in seg.glob("*.npy"):
+        np.load(p, allow_pickle=False)  # raises if an object array was pickled
+    for p in (gen / "manifest.json", seg / "segment.json"):
+        json.loads(p.read_text(encoding="utf-8"))
 
 
 def test_current_points_at_complete_generation_and_old_ones_are_removed(tmp_path):
     first = st.save(tmp_path, make_data(1))
+    first_seg = _seg(tmp_path)
     assert (tmp_path / "CURRENT").read_text().strip() == first.name
     second = st.save(tmp_path, make_data(2))
     assert second.name != first.name
     assert (tmp_path / "CURRENT").read_text().strip() == second.name
     assert generations(tmp_path) == [second]
-    assert not first.exists()
+    assert not first.exists() and not first_seg.exists()
+    assert [p.name for p in (tmp_path / "segments").iterdir()] == [_seg(tmp_path).name]
     assert leftovers(tmp_path) == []
-    for name in ("manifest.json", "documents.json", "vectors.npy", "sentences.npy"):
-        assert (second / name).is_file()
     got = st.load(tmp_path)
-    np.testing.assert_array_equal(np.asarray(got.vectors), make_data(2).vectors)
+    np.testing.assert_allclose(got.vectors, make_data(2).vectors, atol=1e-3)
 
 
 def test_save_removes_stale_temp_generations(tmp_path):
@@ -118,8 +127,45 @@ def test_save_removes_stale_temp_generations(tmp_path):
     stale = tmp_path / ".tmp-g-20000101000000-deadbeef"
     stale.mkdir()
     (stale / "vectors.npy").write_bytes(b"half")
+    stale_seg = tmp_path / "segments" / ".tmp-s-20000101000000-deadbeef"
+    stale_seg.mkdir()
     st.save(tmp_path, make_data(2))
-    assert not stale.exists()
+    assert not stale.exists() and not stale_seg.exists()
+
+
+def test_tombstones_hide_deleted_documents(tmp_path):
+    data = make_data()
+    st.save(tmp_path, data)
+    store = st.load(tmp_path)
+    name = store.segments[0].name
+    st.commit(tmp_path, dict(data.manifest, paragraphs=1), [{"name": name, "dead": [0]}])
+    got = st.load(tmp_path)
+    assert [d["doc"] for d in got.documents] == ["b.txt"]
+    np.testing.assert_allclose(got.vectors, data.vectors[2:], atol=1e-3)
+    np.testing.assert_allclose(got.sentence_vectors, data.sentence_vectors[2:], atol=1e-3)
+    # the counts in the manifest must agree with the tombstones
+    st.commit(tmp_path, dict(data.manifest, paragraphs=3), [{"name": name, "dead": [0]}])
+    with pytest.raises(st.StoreError):
+        st.load(tmp_path)
+
+
+def test_sampled_checksum_catches_garbage_in_a_large_file(tmp_path):
+    """Above 1 MiB only sampled blocks are hashed: garbled bytes behind the header are still seen."""
+    rng = np.random.default_rng(5)
+    big = st.StoreData(make_data().manifest, make_data().documents, _unit(rng, 3), _unit(rng, 4))
+    docs = [{"doc": f"d{i}.txt", "title": "T", "sha256": "", "paragraphs": [
+        {"text": "word " * 20, "kind": "body", "skip": [], "sentences": [[0, 99]]}]} for i in range(3000)]
+    big = st.StoreData(dict(big.manifest, dim=256, paragraphs=3000), docs, _unit(rng, 3000, 256),
+                       _unit(rng, 3000, 256))
+    st.save(tmp_path, big)
+    p = _seg(tmp_path) / "vectors.npy"
+    assert p.stat().st_size > 1 << 20
+    raw = bytearray(p.read_bytes())
+    start = len(raw) // 2
+    raw[start:start + 200_000] = rng.bytes(200_000)
+    p.write_bytes(bytes(raw))
+    with pytest.raises(st.StoreError, match="checksum"):
+        st.load(tmp_path)
 
 
 def test_real_index_manifest_fields(tmp_path, small_corpus, embedder):
@@ -147,13 +193,13 @@ def _gen(root: Path) -> Path:
 
 
 def _truncate_vectors(root):
-    p = _gen(root) / "vectors.npy"
+    p = _seg(root) / "vectors.npy"
     raw = p.read_bytes()
     p.write_bytes(raw[: len(raw) - 37])
 
 
 def _truncate_vectors_header(root):
-    p = _gen(root) / "vectors.npy"
+    p = _seg(root) / "vectors.npy"
     p.write_bytes(p.read_bytes()[:20])
 
 
@@ -176,9 +222,51 @@ def _missing_manifest(root):
     (_gen(root) / "manifest.json").unlink()
 
 
-def _truncated_documents(root):
-    p = _gen(root) / "documents.json"
-    p.write_text(p.read_text()[:-10])
+def _truncated_texts(root):
+    p = _seg(root) / "texts.bin"
+    p.write_bytes(p.read_bytes()[:-10])
+
+
+def _garbled_texts(root):
+    p = _seg(root) / "texts.bin"
+    raw = p.read_bytes()
+    p.write_bytes(raw[:5] + b"X" * 5 + raw[10:])
+
+
+def _garbage_segment_json(root):
+    (_seg(root) / "segment.json").write_bytes(b"\x00\xffnot json{{{")
+
+
+def _segment_missing(root):
+    import shutil
+    shutil.rmtree(_seg(root))
+
+
+def _segment_name_escapes(root):
+    p = _gen(root) / "manifest.json"
+    m = json.loads(p.read_text())
+    m["segments"][0]["name"] = "../../etc"
+    p.write_text(json.dumps(m))
+
+
+def _segments_not_a_list(root):
+    p = _gen(root) / "manifest.json"
+    m = json.loads(p.read_text())
+    m["segments"] = "s-1"
+    p.write_text(json.dumps(m))
+
+
+def _segment_entry_without_sha(root):
+    p = _gen(root) / "manifest.json"
+    m = json.loads(p.read_text())
+    del m["segments"][0]["sha256"]
+    p.write_text(json.dumps(m))
+
+
+def _postings_garbled(root):
+    p = _seg(root) / "rows.npy"
+    raw = p.read_bytes()
+    p.write_bytes(raw[:-4] + b"\xff\xff\xff\x7f")
 
 
 def _current_to_missing_dir(root):
@@ -194,51 +282,51 @@ def _current_empty(root):
 
 
 def _vectors_wrong_rows(root):
-    p = _gen(root) / "vectors.npy"
+    p = _seg(root) / "vectors.npy"
     v = np.load(p)
     np.save(p, v[:-1])
 
 
 def _vectors_wrong_dim(root):
-    p = _gen(root) / "vectors.npy"
+    p = _seg(root) / "vectors.npy"
     v = np.load(p)
     np.save(p, v[:, :-1])
 
 
 def _vectors_wrong_dtype(root):
-    p = _gen(root) / "vectors.npy"
+    p = _seg(root) / "vectors.npy"
     np.save(p, np.load(p).astype(np.float64))
 
 
 def _sentences_wrong_rows(root):
-    p = _gen(root) / "sentences.npy"
+    p = _seg(root) / "sentences.npy"
     v = np.load(p)
     np.save(p, np.concatenate([v, v[:1]]))
 
 
 def _vectors_1d(root):
-    p = _gen(root) / "vectors.npy"
+    p = _seg(root) / "vectors.npy"
     np.save(p, np.load(p).ravel())
 
 
 def _empty_vectors(root):
-    (_gen(root) / "vectors.npy").write_bytes(b"")
+    (_seg(root) / "vectors.npy").write_bytes(b"")
 
 
 def _empty_sentences(root):
-    (_gen(root) / "sentences.npy").write_bytes(b"")
+    (_seg(root) / "sentences.npy").write_bytes(b"")
 
 
 def _garbage_behind_header(root):
     """Random bytes in place of the vectors, the .npy header intact: shapes all still agree."""
-    p = _gen(root) / "sentences.npy"
+    p = _seg(root) / "sentences.npy"
     raw = p.read_bytes()
     body = len(raw) - (raw.index(b"\n") + 1)
     p.write_bytes(raw[:len(raw) - body] + np.random.default_rng(3).bytes(body))
 
 
 def _no_checksums(root):
-    p = _gen(root) / "manifest.json"
+    p = _seg(root) / "segment.json"
     m = json.loads(p.read_text())
     del m["checksums"]
     p.write_text(json.dumps(m))
@@ -255,7 +343,14 @@ DAMAGE = {
     "manifest.json not an object": _manifest_not_object,
     "manifest format": _manifest_wrong_format,
     "manifest.json missing": _missing_manifest,
-    "truncated documents.json": _truncated_documents,
+    "truncated texts.bin": _truncated_texts,
+    "garbled texts.bin": _garbled_texts,
+    "garbage segment.json": _garbage_segment_json,
+    "segment folder missing": _segment_missing,
+    "segment name escapes": _segment_name_escapes,
+    "garbled postings": _postings_garbled,
+    "manifest segments not a list": _segments_not_a_list,
+    "manifest segment without checksum": _segment_entry_without_sha,
     "CURRENT to a missing dir": _current_to_missing_dir,
     "CURRENT corrupt": _current_corrupt,
     "CURRENT empty": _current_empty,
@@ -276,18 +371,10 @@ def test_damaged_store_raises_store_error(tmp_path, damage):
     assert "\n" not in str(e.value) and str(e.value)
 
 
-@pytest.mark.parametrize("documents", [[{"doc": "a.txt"}], ["a.txt"]], ids=["no paragraphs", "not objects"])
-def test_structurally_wrong_documents_json_raises_store_error(tmp_path, documents):
-    st.save(tmp_path, make_data())
-    (_gen(tmp_path) / "documents.json").write_text(json.dumps(documents))
-    with pytest.raises(st.StoreError):
-        st.load(tmp_path)
-
-
 # Damage kinds worth a real rebuild (each costs one small embedding run).
 REBUILD_DAMAGE = ["vectors.npy 0 bytes", "garbage behind the .npy header",
                   "truncated vectors.npy", "garbage manifest.json", "CURRENT to a missing dir",
-                  "vectors wrong rows", "sentences wrong rows", "truncated documents.json"]
+                  "vectors wrong rows", "sentences wrong rows", "truncated texts.bin", "segment folder missing"]
 
 
 @pytest.mark.parametrize("damage", REBUILD_DAMAGE)
@@ -416,3 +503,60 @@ def test_a_store_that_cannot_be_written_is_one_qa_error(tmp_path):
                     pass
     finally:
         locked_dir.chmod(0o700)
+
+
+# -- segmented dense search, HNSW -----------------------------------------------------------------
+
+def test_segmented_vectors_search_skips_deleted_rows_and_merges_segments():
+    rng = np.random.default_rng(11)
+    a, b = _unit(rng, 30), _unit(rng, 20)
+    live = np.arange(50)
+    live[[3, 7, 40]] = -1
+    live[live >= 0] = np.arange(47)
+    rows = np.flatnonzero(live >= 0)
+    s = st.SegmentedVectors([(a.astype(np.float16), None), (b.astype(np.float16), None)], live, rows)
+    assert len(s) == 47
+    allv = np.concatenate([a, b])[rows]
+    np.testing.assert_allclose(s.get(np.arange(47)), allv, atol=1e-3)
+    for seed in range(5):
+        q = _unit(np.random.default_rng(seed), 1)[0]
+        ids, scores = s.search(q, 10)
+        want = np.argsort(-(allv @ q))[:10]
+        assert ids.tolist() == want.tolist()
+        np.testing.assert_allclose(scores, allv[ids] @ q, atol=2e-3)
+    # a deleted row is never found, even asked for exactly
+    ids, _ = s.search(a[3], 5)
+    assert 3 not in rows[ids]
+
+
+def test_hnsw_segment_is_memory_mapped_and_close_to_exact(tmp_path):
+    faiss = pytest.importorskip("faiss")
+    rng = np.random.default_rng(2)
+    n, dim = 3000, 32
+    centers = _unit(rng, 40, dim)
+    vecs = centers[rng.integers(0, 40, n)] + 0.3 * rng.standard_normal((n, dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    docs = [{"doc": f"d{i}.txt", "title": "T", "sha256": "", "paragraphs": [
+        {"text": f"paragraph {i}", "kind": "body", "skip": [], "sentences": []}]} for i in range(n)]
+    name = st.write_segment(tmp_path, docs, vecs, np.zeros((0, dim), np.float32),
+                            [f"paragraph {i}" for i in range(n)], ann_threshold=1000)
+    seg = st.open_segment(tmp_path, name)
+    assert seg.info["ann"] and (seg.folder / "ann.faiss").is_file()
+    assert "ann.faiss" in seg.info["checksums"]
+    assert seg.ann is not None and len(seg.ann) == n
+    store = st.SegmentedVectors([(seg.vectors, seg.ann)])
+    exact = st.NumpyStore(seg.vectors)
+    hits = 0
+    for qi in range(50):
+        q = vecs[rng.integers(n)] + 0.1 * rng.standard_normal(dim).astype(np.float32)
+        q /= np.linalg.norm(q)
+        got, _ = store.search(q, 10)
+        want, _ = exact.search(q, 10)
+        hits += len(set(got.tolist()) & set(want.tolist()))
+    assert hits / 500 >= 0.95
+    # a damaged graph file is caught by the segment's checksum
+    p = seg.folder / "ann.faiss"
+    p.write_bytes(p.read_bytes()[:-100])
+    with pytest.raises(st.StoreError):
+        st.open_segment(tmp_path, name)
+    assert faiss.IO_FLAG_MMAP_IFC
