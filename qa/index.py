@@ -87,14 +87,14 @@ MAX_SEGMENTS = 8       # more, and the small ones are merged into one
 MAX_DEAD = 0.25        # a larger share of deleted rows, and everything is merged
 
 
-class _Paragraphs:
-    """`index.paragraphs`: a sequence of `Paragraph`s decoded on access."""
+class _Decoded:
+    """`index.paragraphs` / `index.documents`: a sequence whose items are decoded on access."""
 
-    def __init__(self, index: "Index"):
-        self._index = index
+    def __init__(self, count: Callable[[], int], item: Callable[[int], object]):
+        self._count, self._item = count, item
 
     def __len__(self) -> int:
-        return self._index.n_paragraphs
+        return self._count()
 
     def __getitem__(self, i):
         if isinstance(i, slice):
@@ -104,27 +104,10 @@ class _Paragraphs:
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError(i)
-        return self._index._paragraph(i)
+        return self._item(i)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
-
-
-class _Documents(_Paragraphs):
-    """`index.documents`: live `Document`s, decoded on access."""
-
-    def __len__(self) -> int:
-        return self._index.n_documents
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        i = int(i)
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        return self._index._document(i)
 
 
 class _Spans:
@@ -213,8 +196,8 @@ class Index:
         self.answerable = info[:, 2].astype(bool)
         self.par_sentences = par_sent
         self.sentence_spans = _Spans(self)
-        self.paragraphs = _Paragraphs(self)
-        self.documents = _Documents(self)
+        self.paragraphs = _Decoded(lambda: self.n_paragraphs, self._paragraph)
+        self.documents = _Decoded(lambda: self.n_documents, self._document)
         self.vectors = st.SegmentedVectors([(s.vectors, s.ann) for s in segs], self._live, self._rows)
         self.sentence_vectors = st.SegmentedVectors([(s.sentence_vectors, None) for s in segs])
         # Sentence vectors (5x the paragraphs) are searched exactly only while the paragraphs
