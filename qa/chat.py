@@ -173,6 +173,7 @@ def one_line(exc: BaseException) -> str:
 
 
 _C1 = re.compile(r"[\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def answer_json(answer) -> str:
@@ -217,7 +218,8 @@ class Chat:
         return True
 
     def handle(self, line: str) -> bool:
-        lines = [ln.strip() for ln in line.splitlines() if ln.strip()]
+        # line breaks only: str.splitlines() would also split at form feeds, file separators, ...
+        lines = [ln.strip() for ln in _LINE_BREAK.split(line) if ln.strip()]
         if len(lines) > 1:  # a multi-line paste: each line on its own, as piped input is read
             self.note(f"{len(lines)} lines pasted: each is handled on its own")
             for ln in lines:
