@@ -22,7 +22,6 @@ import numpy as np
 from .config import cache_dir
 from .errors import QAError
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
 _LOCK = threading.Lock()
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 

@@ -113,14 +113,16 @@ class Loader:
             self._done.set()
 
     def _progress(self, done: int, total: int) -> None:
-        if self._cancel.is_set():
-            raise Cancelled("indexing stopped: the chat ended")
+        self._stop_if_cancelled()
         self.status = f"indexing {done}/{total} ({100 * done // max(total, 1)}%)"
 
     def _phase(self, text: str) -> None:
+        self._stop_if_cancelled()
+        self.status = f"{text}…"
+
+    def _stop_if_cancelled(self) -> None:
         if self._cancel.is_set():
             raise Cancelled("indexing stopped: the chat ended")
-        self.status = f"{text}…"
 
     def cancel(self, wait: float = 0.0) -> bool:
         """Stop indexing at its next progress step; True once the loader thread has ended (it

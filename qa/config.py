@@ -103,6 +103,7 @@ class Config:
 
 # -- environment variables ------------------------------------------------------------------------
 ANSWERERS = ("reader", "rules", "baseline")
+BACKENDS = ("torch", "onnx", "onnx-int8")  # how the embedding model runs (qa/embed.py, qa/backend.py)
 _TRUE = frozenset({"1", "on", "true", "yes"})
 _FALSE = frozenset({"0", "off", "false", "no"})
 
@@ -162,7 +163,7 @@ ENV: tuple[EnvVar, ...] = (
     EnvVar("QA_MODEL", "model", str, "sentence-transformers model name or folder"),
     EnvVar("QA_THREADS", "threads", _integer(0), "torch CPU threads for indexing and questions (0, the "
            "default: all cores while indexing, 1 per question)"),
-    EnvVar("QA_BACKEND", "backend", _choice("torch", "onnx", "onnx-int8"),
+    EnvVar("QA_BACKEND", "backend", _choice(*BACKENDS),
            "how the embedding model runs: torch, onnx or onnx-int8 (the onnx extra)"),
     EnvVar("QA_BATCH_SIZE", "batch_size", _integer(1), "embedding batch size"),
     EnvVar("QA_ABSTAIN_BELOW", "abstain_below", _number, "abstain when confidence is below this"),

@@ -19,6 +19,14 @@ _MODELS: dict[tuple[str, int, str], "Embedder"] = {}
 _TORCH_DEFAULT_THREADS: list[int] = []  # torch's own choice (all physical cores), read once
 
 
+def _default_threads() -> int:
+    """torch's own thread count (all physical cores), read before qa first changes it."""
+    import torch
+    if not _TORCH_DEFAULT_THREADS:
+        _TORCH_DEFAULT_THREADS.append(torch.get_num_threads())
+    return _TORCH_DEFAULT_THREADS[0]
+
+
 def question_threads(threads: int) -> None:
     """Set torch's threads for per-question work: `threads`, or 1 when 0 ("auto").
 
@@ -27,8 +35,7 @@ def question_threads(threads: int) -> None:
     (bench/threads.py). Batch encoding, which has big matrices, takes all cores (`batch_threads`).
     """
     import torch
-    if not _TORCH_DEFAULT_THREADS:
-        _TORCH_DEFAULT_THREADS.append(torch.get_num_threads())
+    _default_threads()
     torch.set_num_threads(threads or 1)
 
 
@@ -36,10 +43,9 @@ def question_threads(threads: int) -> None:
 def batch_threads(threads: int):
     """torch's threads while indexing: `threads`, or torch's default (all cores) when 0."""
     import torch
-    if not _TORCH_DEFAULT_THREADS:
-        _TORCH_DEFAULT_THREADS.append(torch.get_num_threads())
+    default = _default_threads()
     before = torch.get_num_threads()
-    torch.set_num_threads(threads or _TORCH_DEFAULT_THREADS[0])
+    torch.set_num_threads(threads or default)
     try:
         yield
     finally:
@@ -110,13 +116,17 @@ class Embedder:
                                      quantized=self.backend == "onnx-int8")
         return model
 
+    @property
+    def onnx(self):
+        """The onnxruntime encoder (model loaded first), or None on the torch backend."""
+        return self._onnx if self.model is not None else None
+
     def _tokens(self, texts: Sequence[str], batch: bool) -> list[np.ndarray]:
         """Each text's token embeddings, from torch or from the exported model."""
-        model = self.model
-        if self._onnx is not None:
-            threads = self.threads or ((_TORCH_DEFAULT_THREADS or [os.cpu_count() or 1])[0] if batch else 1)
+        if self.onnx is not None:
+            threads = self.threads or (_default_threads() if batch else 1)
             return self._onnx.tokens(texts, self.batch_size, threads)
-        toks = model.encode(list(texts), batch_size=self.batch_size, output_value="token_embeddings",
+        toks = self.model.encode(list(texts), batch_size=self.batch_size, output_value="token_embeddings",
                             show_progress_bar=False)
         return [t.float().cpu().numpy() for t in toks]
 
@@ -203,7 +213,7 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         import torch
-        if self.model is not None and self._onnx is not None:
+        if self.onnx is not None:
             return _unit(self._tokens([text], batch=False)[0].mean(0)).astype(np.float32)
         with torch.inference_mode():
             v = self.model.encode([text], batch_size=1, normalize_embeddings=True,
@@ -223,7 +233,7 @@ class Embedder:
         with torch.inference_mode(), batch_threads(self.threads):
             for i in range(0, n, chunk):
                 idx = order[i:i + chunk]
-                if self.model is not None and self._onnx is not None:
+                if self.onnx is not None:
                     out[idx] = [_unit(t.mean(0)) for t in self._tokens([texts[j] for j in idx], batch=True)]
                     if progress:
                         progress(len(idx))
