@@ -1,6 +1,7 @@
 """Indexing speed on CPU by backend, and what each does to retrieval: is a faster encoder worth it?
 
     python bench/encode.py [--paragraphs N] [--questions N] [--backends torch,onnx,onnx-int8]
+    python bench/encode.py --build      # a fresh store, sentences split ahead of the encoder or not
 
 Speed: paragraphs/s over squad-v1.1's paragraphs (title + text, as indexed) for plain
 sentence-transformers `model.encode` (its defaults) and qa's Embedder on each backend, in
@@ -75,6 +76,30 @@ def quality(backends: list[str], n_questions: int | None) -> dict:
     return out
 
 
+def build_speed(rounds: int = 2) -> dict:
+    """A fresh store of squad-v1.1 (model loaded beforehand, so not timed), with sentence
+    splitting one piece ahead of the encoder (qa.index.SPLIT_AHEAD) and without (one piece:
+    split everything, then encode), in interleaved rounds, best of `rounds`."""
+    import qa.index as index_mod
+    cfg = Config.from_env()
+    emb = Embedder(threads=cfg.threads, batch_size=cfg.batch_size, backend=cfg.backend)
+    emb.encode_documents(["warm up"])
+    ahead = index_mod.SPLIT_AHEAD
+    times: dict[str, list[float]] = {}
+    n = 0
+    for _ in range(rounds):
+        for name, piece in (("split ahead", ahead), ("split first", 10**9)):
+            index_mod.SPLIT_AHEAD = piece
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                idx = index_mod.Indexer(cfg, embedder=emb, notice=lambda m: None).open(
+                    V11 / "corpus", Path(tmp) / "store")
+                times.setdefault(name, []).append(time.perf_counter() - t0)
+                n = len(idx.paragraphs)
+    index_mod.SPLIT_AHEAD = ahead
+    return {name: {"build s": min(ts), "paragraphs/s": n / min(ts)} for name, ts in times.items()}
+
+
 def table(rows: dict[str, dict], title: str) -> str:
     keys = list(next(iter(rows.values())))
     lines = [title, f"{'':12}" + "".join(f"{k:>14}" for k in keys)]
@@ -90,7 +115,12 @@ def main() -> int:
     ap.add_argument("--questions", type=int, default=None, help="squad-v1.1 questions (default all)")
     ap.add_argument("--backends", default="torch,onnx,onnx-int8")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--build", action="store_true", help="only the fresh-store build, splitting ahead or not")
     args = ap.parse_args()
+    if args.build:
+        print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}\n")
+        print(table(build_speed(), "Fresh squad-v1.1 store (829 paragraphs), model loaded beforehand"))
+        return 0
     backends = args.backends.split(",")
     docs = read_corpus(V11 / "corpus").documents
     texts = [passage_text(d, p, True) for d in docs for p in d.paragraphs][:args.paragraphs]

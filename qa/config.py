@@ -56,6 +56,9 @@ class Config:
     # with per-channel weight scales (qa/backend.py); a store remembers which one made its vectors
     backend: str = "torch"
     threads: int = 0  # 0: auto: all cores while indexing, 1 per question (bench/threads.py)
+    # "auto": a CUDA GPU when torch sees one (float16, larger batches), else the CPU; the
+    # torch backend only (the onnx backends are CPU builds)
+    device: str = "auto"
     # sentence vectors: "context" pools a sentence's tokens from its paragraph's single pass
     # (one pass in all); "separate" encodes each sentence again on its own
     sentence_vectors: str = "context"
@@ -103,6 +106,7 @@ class Config:
 
 # -- environment variables ------------------------------------------------------------------------
 ANSWERERS = ("reader", "rules", "baseline")
+DEVICES = ("auto", "cpu", "cuda")
 BACKENDS = ("torch", "onnx", "onnx-int8")  # how the embedding model runs (qa/embed.py, qa/backend.py)
 _TRUE = frozenset({"1", "on", "true", "yes"})
 _FALSE = frozenset({"0", "off", "false", "no"})
@@ -165,6 +169,8 @@ ENV: tuple[EnvVar, ...] = (
            "default: all cores while indexing, 1 per question)"),
     EnvVar("QA_BACKEND", "backend", _choice(*BACKENDS),
            "how the embedding model runs: torch, onnx or onnx-int8 (the onnx extra)"),
+    EnvVar("QA_DEVICE", "device", _choice(*DEVICES),
+           "where the torch backend embeds: auto (a CUDA GPU when present), cpu or cuda"),
     EnvVar("QA_BATCH_SIZE", "batch_size", _integer(1), "embedding batch size"),
     EnvVar("QA_ABSTAIN_BELOW", "abstain_below", _number, "abstain when confidence is below this"),
     EnvVar("QA_NER", "ner", _flag, "0 / off: no spaCy entity features even when installed"),

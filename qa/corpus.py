@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Mapping, NamedTuple
 
 from .convert import FORMATS, Converted, MissingLibrary, fingerprint
 from .errors import QAError
@@ -87,12 +89,31 @@ class Skipped:
     paths: tuple[str, ...] = ()
 
 
+class Seen(NamedTuple):
+    """A file's bytes as last hashed, keyed by what `stat` said then: the same size, mtime,
+    ctime and inode mean the same bytes (git's index makes the same bet), so an unchanged
+    corpus is checked without reading it. (A NamedTuple: a million-paragraph corpus has
+    100,000 of them to load.)"""
+
+    stat: tuple[int, int, int, int]
+    sha256: str  # of the raw bytes
+
+
+# A file changed within this long of being hashed is hashed again next time: a write in the same
+# timestamp tick as the one hashed would leave its stat unchanged ("racy git").
+RACY_NS = 2_000_000_000
+
+
 @dataclass(frozen=True)
 class Corpus:
     root: Path
     documents: tuple[Document, ...]
     skipped: tuple[Skipped, ...] = field(default=())
     ignored: tuple[str, ...] = field(default=())  # files in formats qa does not read
+    # Files whose identity matched `known` (the store's): their Document is a stub (name and
+    # identity, no paragraphs), as the store already holds them. Not parsed, often not read.
+    unchanged: frozenset[str] = field(default=frozenset())
+    seen: Mapping[str, Seen] = field(default_factory=dict, compare=False)  # for the next scan
 
     @property
     def n_paragraphs(self) -> int:
@@ -324,25 +345,51 @@ def _convert(suffix: str, data: bytes) -> Converted:
 def read_file(root: Path, path: Path, max_bytes: int) -> Document:
     """Read and parse one file; raises QAError with the reason when it cannot be used
     (MissingLibrary when its format needs a library that is not installed)."""
-    rel = path.relative_to(root).as_posix()
-    suffix = path.suffix.lower()
+    return _read(root, path.relative_to(root).as_posix(), max_bytes)[0]
+
+
+def _identity(sha256: str, suffix: str) -> str:
+    """What the store records for a file: its bytes' sha256, and the converter's version for
+    converted formats."""
+    return fingerprint(sha256, suffix) if suffix in FORMATS else sha256
+
+
+def _stub(rel: str, identity: str) -> Document:
+    return Document(rel, "", None, None, None, (), identity)
+
+
+def _read(root: Path, rel: str, max_bytes: int, known: str | None = None,
+          seen: Seen | None = None) -> tuple[Document, Seen | None]:
+    """(the document, what to remember of the file). A file whose identity is `known` is not
+    parsed, and not even read when its stat matches `seen`: a stub stands for it. (Plain
+    strings until a file must be read: pathlib cost more than the stat calls at 100k files.)"""
+    full = os.path.join(root, rel)
+    suffix = os.path.splitext(rel)[1].lower()
     fmt = FORMATS.get(suffix)
     if fmt is not None:
         max_bytes = int(max_bytes * fmt.size_factor)
     try:
-        size = path.stat().st_size
+        info = os.stat(full)
+        size = info.st_size
         if size > max_bytes:
             what = f" for {fmt.what} files" if fmt else ""
             raise QAError(f"too large ({size / 1e6:.3g} MB; the limit{what} is {max_bytes / 1e6:g} MB)")
-        data = path.read_bytes()
+        key = (size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        if known is not None and seen is not None and seen.stat == key and _identity(seen.sha256, suffix) == known:
+            return _stub(rel, known), seen
+        settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS
+        data = Path(full).read_bytes()
     except OSError as e:
         raise QAError(f"unreadable ({e.strerror or e})") from None
     sha = hashlib.sha256(data).hexdigest()
+    remember = Seen(key, sha) if settled and len(data) == size else None
+    if known is not None and _identity(sha, suffix) == known:
+        return _stub(rel, known), remember
     if fmt is not None:
         doc = document_from(rel, _convert(suffix, data), fingerprint(sha, suffix))
         if not any(p.answerable for p in doc.paragraphs):
             raise QAError("no paragraphs to answer from")
-        return doc
+        return doc, remember
     if b"\x00" in data[:8192]:
         raise QAError("binary file")
     try:
@@ -352,20 +399,19 @@ def read_file(root: Path, path: Path, max_bytes: int) -> Document:
     doc = parse_text(rel, raw)
     if not doc.paragraphs:
         raise QAError("no paragraphs")
-    return replace(doc, sha256=sha)
+    return replace(doc, sha256=sha), remember
+
+
+_TEXT_ENDINGS = SUFFIXES + tuple(FORMATS)
 
 
 def _is_text_name(name: str) -> bool:
-    return name.lower().endswith(SUFFIXES + tuple(FORMATS))
+    return name.lower().endswith(_TEXT_ENDINGS)
 
 
-def _no_extension(name: str) -> bool:
-    return "." not in name and name.lower() not in NOT_PROSE
-
-
-def _walk(root: Path) -> tuple[list[Path], list[Path], list[Skipped]]:
-    """(files to read, files in other formats, unreadable folders) under `root`; hidden
-    files and folders are left out."""
+def _walk(root: Path) -> tuple[list[str], list[str], list[Skipped]]:
+    """(files to read, files in other formats, unreadable folders) under `root`, as paths
+    relative to it with '/' separators; hidden files and folders are left out."""
     files, others, bad = [], [], []
 
     def onerror(e: OSError) -> None:
@@ -373,19 +419,23 @@ def _walk(root: Path) -> tuple[list[Path], list[Path], list[Skipped]]:
         rel = path.relative_to(root).as_posix() if path != root else "."
         bad.append(Skipped(rel + "/", f"unreadable folder ({e.strerror or e})"))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
+    top = os.fspath(root)
+    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        base = os.path.relpath(dirpath, top)
+        prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
-            path = Path(dirpath) / name
-            (files if _is_text_name(name) or _no_extension(name) else others).append(path)
+            low = name.lower()
+            wanted = low.endswith(_TEXT_ENDINGS) or ("." not in name and low not in NOT_PROSE)
+            (files if wanted else others).append(prefix + name)
     return files, others, bad
 
 
 def list_files(root: Path) -> list[Path]:
     """The files `read_corpus` tries to read (text suffixes and extension-less names)."""
-    return _walk(Path(root))[0]
+    return [Path(root) / rel for rel in _walk(Path(root))[0]]
 
 
 def _group(paths: list[str]) -> str:
@@ -401,34 +451,60 @@ def _group(paths: list[str]) -> str:
 
 
 def read_corpus(root: str | os.PathLike, *, max_file_mb: float = 10.0,
-                exclude: tuple[str, ...] = ("questions.jsonl", "README.md")) -> Corpus:
+                exclude: tuple[str, ...] = ("questions.jsonl", "README.md"),
+                known: Mapping[str, str] | None = None, seen: Mapping[str, Seen] | None = None) -> Corpus:
     """Read every document under `root` (.txt, .md, .markdown, .rst, extension-less files that
     are UTF-8 text, and the converted formats of qa.convert.FORMATS: PDF, web pages, Word);
     unusable files are skipped and reported one line each, files whose format needs a library
-    that is missing one line per library, other formats one line in all."""
+    that is missing one line per library, other formats one line in all.
+
+    `known` (file -> identity, the store's manifest) and `seen` (the last scan's `Corpus.seen`)
+    make re-opening a large corpus cheap: a file still `known` becomes a stub instead of being
+    parsed, and is not even read while its stat matches `seen`."""
     root = Path(root).expanduser()
     if not root.exists():
         raise QAError(f"corpus folder not found: {root}")
     if not root.is_dir():
         raise QAError(f"corpus is not a folder: {root}")
     files, others, bad_dirs = _walk(root)
-    docs, skipped = [], list(bad_dirs)
+    known, seen = known or {}, seen or {}
+    docs, skipped, unchanged, remembered = [], list(bad_dirs), set(), {}
     missing: dict[str, tuple[MissingLibrary, list[str]]] = {}  # one line per missing library
-    ignored = [p.relative_to(root).as_posix() for p in others
-               if not (p.name in exclude and p.parent == root)]
-    for path in files:
-        if path.name in exclude and path.parent == root:
+    ignored = [rel for rel in others if rel not in exclude]  # `exclude`: names at the top level
+    max_bytes = int(max_file_mb * 1e6)
+    top = os.fspath(root) + os.sep
+    for rel in files:
+        if rel in exclude:
             continue
-        rel = path.relative_to(root).as_posix()
+        was, ident = seen.get(rel), known.get(rel)
+        if was is not None and ident is not None and \
+                (ident == was.sha256 or ident == _identity(was.sha256, os.path.splitext(rel)[1].lower())):
+            # `_read`'s fast path for an unchanged file, inlined: one stat and nothing else
+            try:
+                info = os.stat(top + rel)
+            except OSError:
+                info = None
+            if info is not None and info.st_size <= max_bytes and \
+                    (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino) == was.stat:
+                docs.append(_stub(rel, ident))
+                unchanged.add(rel)
+                remembered[rel] = was
+                continue
         try:
-            docs.append(read_file(root, path, int(max_file_mb * 1e6)))
+            doc, memo = _read(root, rel, max_bytes, ident, was)
         except MissingLibrary as e:
             missing.setdefault(e.format.package, (e, []))[1].append(rel)
         except QAError as e:
-            if not _is_text_name(path.name) and str(e).startswith(("binary", "not UTF-8")):
+            if not _is_text_name(rel) and str(e).startswith(("binary", "not UTF-8")):
                 ignored.append(rel)  # an extension-less file that is not text: another format
             else:
                 skipped.append(Skipped(rel, str(e)))
+        else:
+            docs.append(doc)
+            if not doc.paragraphs:
+                unchanged.add(rel)
+            if memo is not None:
+                remembered[rel] = memo
     for e, paths in missing.values():
         kinds = ", ".join(sorted({p.rpartition(".")[2].lower() for p in paths}))
         skipped.append(Skipped(f"{len(paths)} .{kinds} file{'s' if len(paths) != 1 else ''}", str(e), tuple(paths)))
@@ -439,4 +515,4 @@ def read_corpus(root: str | os.PathLike, *, max_file_mb: float = 10.0,
     if not docs:
         why = f" ({len(skipped)} skipped: {skipped[0].path}: {skipped[0].reason})" if skipped else ""
         raise QAError(f"no usable documents ({', '.join(SUFFIXES + tuple(FORMATS))}) in {root}{why}")
-    return Corpus(root, tuple(docs), tuple(skipped), tuple(ignored))
+    return Corpus(root, tuple(docs), tuple(skipped), tuple(ignored), frozenset(unchanged), remembered)

@@ -15,7 +15,8 @@ from .config import DEFAULT_MODEL
 from .errors import QAError
 
 _LOCK = threading.Lock()
-_MODELS: dict[tuple[str, int, str], "Embedder"] = {}
+_MODELS: dict[tuple[str, int, str, str], "Embedder"] = {}
+GPU_BATCH = 128  # texts per batch on a GPU (batch_size stays the CPU's; 8 is best there)
 _TORCH_DEFAULT_THREADS: list[int] = []  # torch's own choice (all physical cores), read once
 
 
@@ -67,11 +68,12 @@ class Embedder:
     """A sentence-transformers model with the query/document split and batching that avoids padding waste."""
 
     def __init__(self, model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 8,
-                 backend: str = "torch"):
+                 backend: str = "torch", device: str = "auto"):
         self.model_id = model
         self.threads = threads
         self.batch_size = batch_size
         self.backend = backend
+        self.device = device
         self._model = None
         self._onnx = None
 
@@ -105,16 +107,30 @@ class Embedder:
         except ImportError:  # pragma: no cover
             pass
         question_threads(self.threads)
+        device = self._pick_device(torch)
         try:
-            model = SentenceTransformer(path, device="cpu")
+            model = SentenceTransformer(path, device=device)
         except Exception as e:  # noqa: BLE001 - any load failure becomes one line
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise QAError(f"cannot load embedding model {self.model_id!r} offline: {msg}") from None
+        if device == "cuda":  # float16 and large batches: ~2,300 paragraphs/s on an H100 (issue 12)
+            model.half()
+            self.batch_size = max(self.batch_size, GPU_BATCH)
         if self.backend != "torch":
             from .backend import OnnxEncoder
             self._onnx = OnnxEncoder(path, model.tokenizer, model.max_seq_length,
                                      quantized=self.backend == "onnx-int8")
         return model
+
+    def _pick_device(self, torch) -> str:
+        if self.backend != "torch" or self.device == "cpu":
+            return "cpu"
+        if torch.cuda.is_available():
+            return "cuda"
+        if self.device == "cuda":
+            raise QAError(f"QA_DEVICE=cuda, but torch {torch.__version__} sees no CUDA device "
+                          "(QA_DEVICE=auto uses the CPU then)")
+        return "cpu"
 
     @property
     def onnx(self):
@@ -252,11 +268,11 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def get_embedder(model: str = DEFAULT_MODEL, threads: int = 0, batch_size: int = 8,
-                 backend: str = "torch") -> Embedder:
-    """One Embedder per (model, threads, backend) for the whole process."""
-    key = (model, threads, backend)
+                 backend: str = "torch", device: str = "auto") -> Embedder:
+    """One Embedder per (model, threads, backend, device) for the whole process."""
+    key = (model, threads, backend, device)
     with _LOCK:
         emb = _MODELS.get(key)
         if emb is None:
-            emb = _MODELS[key] = Embedder(model, threads, batch_size, backend)
+            emb = _MODELS[key] = Embedder(model, threads, batch_size, backend, device)
     return emb

@@ -334,9 +334,18 @@ class MilvusStore:
     def __init__(self, collection: Collection, index):
         self.c = collection
         self.index = index
+        # The last question's cosines by row, from its search and fetches: a hybrid retrieval
+        # scores the same candidates twice, and each fetch is a round trip to the server.
+        self._memo: tuple[bytes, dict[int, float]] = (b"", {})
 
     def __len__(self) -> int:
         return len(self.index.paragraphs)
+
+    def _memo_for(self, query: np.ndarray) -> dict[int, float]:
+        key = query.tobytes()
+        if self._memo[0] != key:
+            self._memo = (key, {})
+        return self._memo[1]
 
     def _rows_of(self, hits) -> tuple[np.ndarray, list[int]]:
         rows, keep = [], []
@@ -362,6 +371,7 @@ class MilvusStore:
         hits = list(res[0]) if res else []
         rows, keep = self._rows_of(hits)
         scores = np.asarray([hits[n]["distance"] for n in keep], dtype=np.float32)
+        self._memo_for(np.asarray(query, np.float32)).update(zip(rows.tolist(), scores.tolist()))
         return rows, scores
 
     def get(self, ids: np.ndarray) -> np.ndarray:
@@ -382,8 +392,13 @@ class MilvusStore:
         return np.asarray([by_pk[pk] for pk in pks], dtype=np.float32)
 
     def score(self, query: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
-        ids = np.arange(len(self)) if ids is None else ids
-        return self.get(ids) @ np.asarray(query, np.float32)
+        ids = np.arange(len(self)) if ids is None else np.asarray(ids, dtype=np.int64).reshape(-1)
+        q = np.asarray(query, np.float32).reshape(-1)
+        memo = self._memo_for(q)
+        need = np.asarray([i for i in dict.fromkeys(ids.tolist()) if i not in memo], dtype=np.int64)
+        if len(need):
+            memo.update(zip(need.tolist(), (self.get(need) @ q).tolist()))
+        return np.asarray([memo[i] for i in ids.tolist()], dtype=np.float32)
 
 
 class MilvusLexical:
@@ -394,7 +409,7 @@ class MilvusLexical:
         self.c = collection
         self.index = index
         self._rows = MilvusStore(collection, index)._rows_of
-        self._last: tuple[tuple[str, tuple], tuple[np.ndarray, np.ndarray]] | None = None
+        self._memo: tuple[str, dict[int, float]] = ("", {})  # as MilvusStore's, by question
 
     def _search(self, query: str, k: int, filt: str = "") -> tuple[np.ndarray, np.ndarray]:
         from .text import terms
@@ -413,19 +428,29 @@ class MilvusLexical:
         scores = np.asarray([abs(hits[n]["distance"]) for n in keep], dtype=np.float32)
         return rows, scores
 
+    def _memo_for(self, query: str) -> dict[int, float]:
+        if self._memo[0] != query:
+            self._memo = (query, {})
+        return self._memo[1]
+
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         ids, s = self._search(query, k)
+        self._memo_for(query).update(zip(ids.tolist(), s.tolist()))
         return ids[s > 0], s[s > 0]
 
     def score(self, query: str, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
         if not len(ids):
             return np.zeros(0, np.float32)
-        pks = [_pk(self.index.paragraphs[i].doc, self.index.paragraphs[i].paragraph) for i in ids]
-        pks = list(dict.fromkeys(pks))
-        rows, s = self._search(query, len(pks), f"id in [{', '.join(map(str, pks))}]")
-        got = {int(r): float(v) for r, v in zip(rows, s)}
-        return np.asarray([got.get(int(r), 0.0) for r in ids], dtype=np.float32)
+        memo = self._memo_for(query)
+        need = [i for i in dict.fromkeys(ids.tolist()) if i not in memo]
+        if need:
+            pks = list(dict.fromkeys(_pk(self.index.paragraphs[i].doc, self.index.paragraphs[i].paragraph)
+                                     for i in need))
+            rows, s = self._search(query, len(pks), f"id in [{', '.join(map(str, pks))}]")
+            got = {int(r): float(v) for r, v in zip(rows, s)}
+            memo.update((i, got.get(i, 0.0)) for i in need)
+        return np.asarray([memo[i] for i in ids.tolist()], dtype=np.float32)
 
     def idf_of(self, term: str) -> float:
         return self.index.bm25.idf_of(term)

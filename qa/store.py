@@ -3,6 +3,8 @@
 Layout of a store folder:
     CURRENT                  name of the live generation (replaced atomically by rename)
     .lock                    flock held by the one indexer at work
+    seen.json                the last corpus scan's stat cache (qa/corpus.py `Seen`); only a
+                             cache: when it is missing or damaged, files are hashed again
     g-<id>/manifest.json     format, model, dim, sha256 per corpus file, the segments in row
                              order with their deleted documents (tombstones), and the checksum
                              of each segment's segment.json
@@ -52,6 +54,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from . import ann
+from .corpus import Seen
 from .errors import QAError
 from .lexical import POSTING_FILES, BM25Index, Postings
 
@@ -127,6 +130,9 @@ class SegmentedVectors:
         self.starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.live, self.rows = live, rows
         self._n = len(rows) if rows is not None else int(self.starts[-1])
+        # deleted rows per segment, counted once (not per question over a million rows)
+        self._dead = [0 if live is None else int((live[a:b] < 0).sum())
+                      for a, b in zip(self.starts[:-1], self.starts[1:])]
 
     def __len__(self) -> int:
         return self._n
@@ -161,10 +167,8 @@ class SegmentedVectors:
         if k <= 0 or not len(self):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         all_ids, all_scores = [], []
-        for (store, hnsw), start in zip(self.parts, self.starts):
-            n_seg = len(store)
-            dead = 0 if self.live is None else int((self.live[start:start + n_seg] < 0).sum())
-            want = min(k + dead, n_seg)
+        for (store, hnsw), start, dead in zip(self.parts, self.starts, self._dead):
+            want = min(k + dead, len(store))
             ids, scores = (hnsw or store).search(query, want)
             ids = ids + start
             if self.live is not None:
@@ -594,6 +598,32 @@ def _writable(root) -> Path:
     if not os.access(root, os.W_OK | os.X_OK):
         raise QAError(f"cannot write the store {root}: permission denied")
     return root
+
+
+SEEN = "seen.json"
+
+
+def read_seen(root: Path) -> dict[str, Seen]:
+    """The last scan's stat cache; {} when there is none or it cannot be read (a cache)."""
+    try:
+        raw = json.loads((Path(root) / SEEN).read_text(encoding="utf-8"))
+        return {name: Seen((v[0], v[1], v[2], v[3]), v[4]) for name, v in raw["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return {}
+
+
+def write_seen(root: Path, seen: dict[str, Seen]) -> None:
+    """Replace the stat cache atomically; best effort (a read-only store just hashes again)."""
+    root = Path(root)
+    tmp = root / f".{SEEN}.{uuid.uuid4().hex[:8]}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"format": 1, "files": {n: [*s.stat, s.sha256] for n, s in seen.items()}}, f,
+                      separators=(",", ":"))
+        os.replace(tmp, root / SEEN)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 @contextlib.contextmanager

@@ -75,7 +75,7 @@ def test_a_variable_overrides_its_field(name, text, field, value):
 def test_parsed_values_have_the_fields_type():
     samples = {"QA_MODEL": "m", "QA_THREADS": "2", "QA_BATCH_SIZE": "4", "QA_ABSTAIN_BELOW": "0.5",
                "QA_NER": "0", "QA_ANSWERER": "rules", "QA_BACKEND": "onnx-int8",
-               "QA_MILVUS_TOKEN": "user:password"}
+               "QA_MILVUS_TOKEN": "user:password", "QA_DEVICE": "cpu"}
     assert set(samples) == set(ENV_VARS), "a new variable needs a sample here"
     cfg, default = Config.from_env(samples), Config()
     for var in ENV:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -498,3 +499,102 @@ def test_squad_corpus():
     assert warsaw.title == "Warsaw"
     assert warsaw.paragraphs[0].text.startswith("One of the most famous people born in Warsaw")
     assert all(p.answerable for d in corpus.documents for p in d.paragraphs)
+
+
+# --- re-scanning against a store: known identities and the stat cache ---------------------------
+
+def _count_reads(monkeypatch) -> list[str]:
+    reads: list[str] = []
+    real = Path.read_bytes
+
+    def counting(self):
+        reads.append(self.name)
+        return real(self)
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    return reads
+
+
+def _forbid_parsing(monkeypatch):
+    import qa.corpus as corpus
+
+    def boom(*a, **k):
+        raise AssertionError("an unchanged file was parsed")
+    monkeypatch.setattr(corpus, "parse_text", boom)
+    monkeypatch.setattr(corpus, "document_from", boom)
+
+
+def test_known_files_are_hashed_but_not_parsed(tmp_path, monkeypatch):
+    write(tmp_path / "a.txt", "title A\n\nThe ferry left at noon.")
+    write(tmp_path / "b.txt", "title B\n\nThe bridge opened in May.")
+    first = read_corpus(tmp_path)
+    known = {d.doc: d.sha256 for d in first.documents}
+    assert first.unchanged == frozenset()
+    _forbid_parsing(monkeypatch)
+    again = read_corpus(tmp_path, known=known)
+    assert again.unchanged == {"a.txt", "b.txt"}
+    assert {d.doc: d.sha256 for d in again.documents} == known
+    assert all(d.paragraphs == () for d in again.documents)
+
+
+def test_a_changed_known_file_is_parsed(tmp_path):
+    write(tmp_path / "a.txt", "title A\n\nThe ferry left at noon.")
+    known = {d.doc: d.sha256 for d in read_corpus(tmp_path).documents}
+    write(tmp_path / "a.txt", "title A\n\nThe ferry left at dawn.")
+    again = read_corpus(tmp_path, known=known)
+    assert again.unchanged == frozenset()
+    assert [p.text for p in again.documents[0].paragraphs] == ["The ferry left at dawn."]
+
+
+def test_stat_cache_skips_reading_settled_files(tmp_path, monkeypatch):
+    import qa.corpus as corpus
+    monkeypatch.setattr(corpus, "RACY_NS", 0)  # these files were written just now: trust them anyway
+    write(tmp_path / "a.txt", "title A\n\nThe ferry left at noon.")
+    write(tmp_path / "b.txt", "title B\n\nThe bridge opened in May.")
+    first = read_corpus(tmp_path)
+    known = {d.doc: d.sha256 for d in first.documents}
+    assert set(first.seen) == {"a.txt", "b.txt"}
+    assert first.seen["a.txt"].sha256 == known["a.txt"]
+    reads = _count_reads(monkeypatch)
+    again = read_corpus(tmp_path, known=known, seen=first.seen)
+    assert reads == [] and again.unchanged == {"a.txt", "b.txt"}
+    assert dict(again.seen) == dict(first.seen)
+
+
+def test_same_size_edit_with_mtime_put_back_is_still_seen(tmp_path, monkeypatch):
+    """An edit that keeps the size and restores the mtime (as `touch -r` or a careless sync
+    would) changes the ctime, so the file is read again."""
+    import qa.corpus as corpus
+    monkeypatch.setattr(corpus, "RACY_NS", 0)
+    path = write(tmp_path / "a.txt", "title A\n\nThe ferry left at noon.")
+    first = read_corpus(tmp_path)
+    known = {d.doc: d.sha256 for d in first.documents}
+    info = path.stat()
+    time.sleep(0.01)
+    write(path, "title A\n\nThe ferry left at nine.")  # same length
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert path.stat().st_size == info.st_size and path.stat().st_mtime_ns == info.st_mtime_ns
+    again = read_corpus(tmp_path, known=known, seen=first.seen)
+    assert again.unchanged == frozenset()
+    assert [p.text for p in again.documents[0].paragraphs] == ["The ferry left at nine."]
+
+
+def test_files_changed_just_now_are_not_remembered(tmp_path):
+    """A file written within RACY_NS of the scan could change again within the same timestamp
+    tick, unnoticed by stat: it is hashed again next time rather than trusted."""
+    write(tmp_path / "a.txt", "title A\n\nThe ferry left at noon.")
+    assert dict(read_corpus(tmp_path).seen) == {}
+
+
+def test_a_wrong_stat_cache_entry_costs_a_read_not_a_wrong_answer(tmp_path, monkeypatch):
+    import qa.corpus as corpus
+    from qa.corpus import Seen
+    monkeypatch.setattr(corpus, "RACY_NS", 0)
+    path = write(tmp_path / "a.txt", "title A\n\nThe ferry left at noon.")
+    first = read_corpus(tmp_path)
+    known = {d.doc: d.sha256 for d in first.documents}
+    info = path.stat()
+    stale = {"a.txt": Seen((info.st_size + 1, info.st_mtime_ns, info.st_ctime_ns, info.st_ino), "0" * 64)}
+    reads = _count_reads(monkeypatch)
+    again = read_corpus(tmp_path, known=known, seen=stale)
+    assert reads == ["a.txt"] and again.unchanged == {"a.txt"}
+    assert again.seen["a.txt"].sha256 == known["a.txt"]

@@ -143,3 +143,48 @@ def test_auto_threads_one_per_question_all_cores_while_indexing(monkeypatch):
     fixed.encode_query("warm up")
     assert torch.get_num_threads() == 2
     torch.set_num_threads(1)
+
+
+@pytest.mark.unit
+def test_the_device_is_the_gpu_when_torch_sees_one_else_the_cpu(monkeypatch):
+    """auto: CUDA in float16 with GPU batches when present, else the CPU; cpu stays cpu; cuda
+    without a GPU is one line; the onnx backends always run on the CPU."""
+    import sentence_transformers
+    import torch
+
+    from qa.embed import GPU_BATCH, Embedder
+    from qa.errors import QAError
+    made = []
+
+    class FakeModel:
+        def __init__(self, path, device):
+            self.device, self.halved = device, False
+            made.append(self)
+
+        def half(self):
+            self.halved = True
+            return self
+
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", FakeModel)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    gpu = Embedder(device="auto")
+    assert gpu.model.device == "cuda" and gpu.model.halved and gpu.batch_size == GPU_BATCH
+    cpu = Embedder(device="cpu")
+    assert cpu.model.device == "cpu" and not cpu.model.halved and cpu.batch_size == 8
+    assert Embedder(device="cuda")._pick_device(torch) == "cuda"
+    assert Embedder(device="auto", backend="onnx")._pick_device(torch) == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert Embedder(device="auto")._pick_device(torch) == "cpu"
+    with pytest.raises(QAError, match="sees no CUDA device"):
+        Embedder(device="cuda").model  # noqa: B018
+
+
+@pytest.mark.unit
+def test_qa_device_is_read_from_the_environment(monkeypatch):
+    from qa.config import Config
+    from qa.errors import QAError
+    monkeypatch.setenv("QA_DEVICE", "cpu")
+    assert Config.from_env().device == "cpu"
+    monkeypatch.setenv("QA_DEVICE", "tpu")
+    with pytest.raises(QAError):
+        Config.from_env()

@@ -452,3 +452,86 @@ def test_open_from_store_without_corpus(built, monkeypatch):
     assert [p.text for p in again.paragraphs] == [p.text for p in idx.paragraphs]
     assert again.find("beta.txt", 0) == idx.find("beta.txt", 0)
     assert again.find("beta.txt", 99) is None and again.find("nope.txt", 0) is None
+
+
+# --- re-opening without reading: the stat cache ---------------------------------------------------
+
+def test_reopen_unchanged_reads_no_file(tmp_path, small_corpus, monkeypatch):
+    import qa.corpus as corpus
+    monkeypatch.setattr(corpus, "RACY_NS", 0)  # the fixture's files are seconds old: trust their stat
+    store = tmp_path / "store"
+    Index.open(small_corpus, store, Config(), notice=quiet)
+    assert set(st.read_seen(store)) == {"alpha.txt", "beta.txt", "gamma.txt"}
+    reads = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real(self))
+    forbid_embedding(monkeypatch)
+    again = Index.open(small_corpus, store, Config(), notice=quiet)
+    assert [r for r in reads if r.endswith(".txt")] == []
+    assert again.stats.reused_files == 3 and again.stats.embedded_files == 0
+    assert len(again.paragraphs) == 9 and "comet" in " ".join(p.text for p in again.paragraphs)
+
+
+def test_an_edit_after_the_cached_scan_is_indexed(tmp_path, small_corpus, monkeypatch):
+    import qa.corpus as corpus
+    monkeypatch.setattr(corpus, "RACY_NS", 0)
+    store = tmp_path / "store"
+    Index.open(small_corpus, store, Config(), notice=quiet)
+    (small_corpus / "beta.txt").write_text(SMALL_CORPUS["beta.txt"] + "\nExports to the north doubled.\n",
+                                           encoding="utf-8")
+    new = Index.open(small_corpus, store, Config(), notice=quiet)
+    assert new.stats.embedded_files == 1 and new.stats.reused_files == 2
+    assert any(p.text == "Exports to the north doubled." for p in new.paragraphs)
+
+
+def test_a_damaged_stat_cache_only_costs_reading(tmp_path, small_corpus, monkeypatch):
+    import qa.corpus as corpus
+    monkeypatch.setattr(corpus, "RACY_NS", 0)
+    store = tmp_path / "store"
+    Index.open(small_corpus, store, Config(), notice=quiet)
+    (store / st.SEEN).write_text('{"format": 1, "files": {"alpha.txt": [1, 2]}', encoding="utf-8")
+    forbid_embedding(monkeypatch)
+    again = Index.open(small_corpus, store, Config(), notice=quiet)
+    assert again.stats.reused_files == 3 and len(again.paragraphs) == 9
+    assert set(st.read_seen(store)) == {"alpha.txt", "beta.txt", "gamma.txt"}  # written again
+
+
+def test_stubs_are_read_again_when_the_store_changed_since_the_scan(tmp_path, small_corpus):
+    """Scan against one generation, another indexer commits a newer one before the lock: the
+    scan's stubs stood for the old generation, so the files are read again, not indexed empty."""
+    from qa.corpus import read_corpus
+    from qa.index import IndexStats, Indexer
+    store = tmp_path / "store"
+    Index.open(small_corpus, store, Config(), notice=quiet)
+    known = dict(st.load(store).manifest["files"])
+    parsed = read_corpus(small_corpus, known=known)
+    assert parsed.unchanged == {"alpha.txt", "beta.txt", "gamma.txt"}
+    original = (small_corpus / "beta.txt").read_text(encoding="utf-8")
+    (small_corpus / "beta.txt").write_text(original + "\nExports to the north doubled.\n", encoding="utf-8")
+    Index.open(small_corpus, store, Config(), notice=quiet)  # the other indexer
+    (small_corpus / "beta.txt").write_text(original, encoding="utf-8")  # back to what the scan saw
+    ix = Indexer(Config(), notice=quiet)
+    idx = ix._open(small_corpus, parsed, store, st.load(store), IndexStats(), known)
+    beta = [p.text for p in idx.paragraphs if p.doc == "beta.txt"]
+    assert len(beta) == 2 and "Exports to the north doubled." not in beta
+    assert len(idx.paragraphs) == 9
+
+
+def test_splitting_sentences_ahead_in_pieces_builds_the_same_store(tmp_path, small_corpus, monkeypatch):
+    """Sentences are split one piece ahead of the encoder; pieces of one paragraph give the same
+    rows, spans and (up to batch-shape rounding) vectors as one piece for everything."""
+    import qa.index as index_mod
+    whole = Index.open(small_corpus, tmp_path / "whole", Config(), notice=quiet)
+    monkeypatch.setattr(index_mod, "SPLIT_AHEAD", 1)
+    seen_threads = []
+    real_split = index_mod.split_sentences
+    monkeypatch.setattr(index_mod, "split_sentences",
+                        lambda *a: seen_threads.append(threading.current_thread().name) or real_split(*a))
+    pieces = Index.open(small_corpus, tmp_path / "pieces", Config(), notice=quiet)
+    assert seen_threads and all(n.startswith("qa-split") for n in seen_threads)
+    assert [p.text for p in pieces.paragraphs] == [p.text for p in whole.paragraphs]
+    assert [tuple(s) for s in pieces.sentence_spans] == [tuple(s) for s in whole.sentence_spans]
+    a, b = st.load(tmp_path / "whole"), st.load(tmp_path / "pieces")
+    assert np.allclose(np.asarray(a.vectors, np.float32), np.asarray(b.vectors, np.float32), atol=2e-3)
+    assert np.allclose(np.asarray(a.sentence_vectors, np.float32), np.asarray(b.sentence_vectors, np.float32),
+                       atol=2e-3)

@@ -240,3 +240,30 @@ def test_lite_store_searches_terms_in_milvus(tmp_path, embedder):
     # reopened in a new client (milvus-lite forgets descriptions and releases collections)
     idx, remote = _open(corpus, str(tmp_path / "qa.db"))
     assert remote.stats.upserted_files == 0 and remote.collection.count() == len(idx.paragraphs)
+
+
+@pytest.mark.slow
+@needs_pymilvus
+def test_a_hybrid_retrieval_asks_the_collection_four_times_at_most(tmp_path, embedder, monkeypatch):
+    """Each candidate's cosine and BM25 score is fetched once per question, not once per use:
+    every call is a round trip to the server."""
+    from qa import milvus
+    from qa.retrieve import HybridRetriever
+    corpus = write_corpus(tmp_path / "corpus")
+    idx, remote = _open(corpus, str(tmp_path / "qa.db"))
+    questions = ("Who discovered the comet?", "How many tonnes of apples were picked?", "steel cables arch")
+    client, calls = remote.collection.client, []
+    for name in ("search", "get", "query"):
+        real = getattr(client, name)
+        monkeypatch.setattr(client, name, lambda *a, _r=real, _n=name, **k: calls.append(_n) or _r(*a, **k))
+    remembered = []
+    for q in questions:
+        calls.clear()
+        remembered.append([(p.id, round(p.score, 5)) for p in remote.retriever(HybridRetriever)(idx).retrieve(q, 5)])
+        assert 2 <= len(calls) <= 4, calls
+    # the same passages and scores when nothing is remembered
+    monkeypatch.setattr(milvus.MilvusStore, "_memo_for", lambda self, q: {})
+    monkeypatch.setattr(milvus.MilvusLexical, "_memo_for", lambda self, q: {})
+    for q, want in zip(questions, remembered):
+        got = [(p.id, round(p.score, 5)) for p in remote.retriever(HybridRetriever)(idx).retrieve(q, 5)]
+        assert got == want
