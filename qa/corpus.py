@@ -358,11 +358,9 @@ def _stub(rel: str, identity: str) -> Document:
     return Document(rel, "", None, None, None, (), identity)
 
 
-def _read(root: Path, rel: str, max_bytes: int, known: str | None = None,
-          seen: Seen | None = None) -> tuple[Document, Seen | None]:
-    """(the document, what to remember of the file). A file whose identity is `known` is not
-    parsed, and not even read when its stat matches `seen`: a stub stands for it. (Plain
-    strings until a file must be read: pathlib cost more than the stat calls at 100k files.)"""
+def _read(root: Path, rel: str, max_bytes: int, known: str | None = None) -> tuple[Document, Seen | None]:
+    """(the document, what to remember of the file for the next scan). A file whose identity
+    is `known` is hashed but not parsed: a stub stands for it."""
     full = os.path.join(root, rel)
     suffix = os.path.splitext(rel)[1].lower()
     fmt = FORMATS.get(suffix)
@@ -375,8 +373,6 @@ def _read(root: Path, rel: str, max_bytes: int, known: str | None = None,
             what = f" for {fmt.what} files" if fmt else ""
             raise QAError(f"too large ({size / 1e6:.3g} MB; the limit{what} is {max_bytes / 1e6:g} MB)")
         key = (size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-        if known is not None and seen is not None and seen.stat == key and _identity(seen.sha256, suffix) == known:
-            return _stub(rel, known), seen
         settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS
         data = Path(full).read_bytes()
     except OSError as e:
@@ -479,7 +475,8 @@ def read_corpus(root: str | os.PathLike, *, max_file_mb: float = 10.0,
         was, ident = seen.get(rel), known.get(rel)
         if was is not None and ident is not None and \
                 (ident == was.sha256 or ident == _identity(was.sha256, os.path.splitext(rel)[1].lower())):
-            # `_read`'s fast path for an unchanged file, inlined: one stat and nothing else
+            # an unchanged file: one stat and nothing else (plain strings, no pathlib: at 100,000
+            # files pathlib cost more than the stat calls)
             try:
                 info = os.stat(top + rel)
             except OSError:
@@ -491,7 +488,7 @@ def read_corpus(root: str | os.PathLike, *, max_file_mb: float = 10.0,
                 remembered[rel] = was
                 continue
         try:
-            doc, memo = _read(root, rel, max_bytes, ident, was)
+            doc, memo = _read(root, rel, max_bytes, ident)
         except MissingLibrary as e:
             missing.setdefault(e.format.package, (e, []))[1].append(rel)
         except QAError as e:

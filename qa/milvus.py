@@ -334,24 +334,30 @@ def _reachable(target: Target, timeout: float) -> None:
                       f"running?") from None
 
 
+class LastQuestion:
+    """Scores by row for the last question only: a hybrid retrieval scores the same candidates
+    twice (search, then fusion), and each fetch from the collection is a round trip."""
+
+    def __init__(self):
+        self._key: object = None
+        self._rows: dict[int, float] = {}
+
+    def rows(self, key) -> dict[int, float]:
+        if key != self._key:
+            self._key, self._rows = key, {}
+        return self._rows
+
+
 class MilvusStore:
     """The collection's paragraph vectors as a `types.DenseStore` over the open index's rows."""
 
     def __init__(self, collection: Collection, index):
         self.c = collection
         self.index = index
-        # The last question's cosines by row, from its search and fetches: a hybrid retrieval
-        # scores the same candidates twice, and each fetch is a round trip to the server.
-        self._memo: tuple[bytes, dict[int, float]] = (b"", {})
+        self._memo = LastQuestion()  # cosines by row
 
     def __len__(self) -> int:
         return len(self.index.paragraphs)
-
-    def _memo_for(self, query: np.ndarray) -> dict[int, float]:
-        key = query.tobytes()
-        if self._memo[0] != key:
-            self._memo = (key, {})
-        return self._memo[1]
 
     def _rows_of(self, hits) -> tuple[np.ndarray, list[int]]:
         rows, keep = [], []
@@ -377,7 +383,7 @@ class MilvusStore:
         hits = list(res[0]) if res else []
         rows, keep = self._rows_of(hits)
         scores = np.asarray([hits[n]["distance"] for n in keep], dtype=np.float32)
-        self._memo_for(np.asarray(query, np.float32)).update(zip(rows.tolist(), scores.tolist()))
+        self._memo.rows(np.asarray(query, np.float32).tobytes()).update(zip(rows.tolist(), scores.tolist()))
         return rows, scores
 
     def get(self, ids: np.ndarray) -> np.ndarray:
@@ -400,7 +406,7 @@ class MilvusStore:
     def score(self, query: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
         ids = np.arange(len(self)) if ids is None else np.asarray(ids, dtype=np.int64).reshape(-1)
         q = np.asarray(query, np.float32).reshape(-1)
-        memo = self._memo_for(q)
+        memo = self._memo.rows(q.tobytes())
         need = np.asarray([i for i in dict.fromkeys(ids.tolist()) if i not in memo], dtype=np.int64)
         if len(need):
             memo.update(zip(need.tolist(), (self.get(need) @ q).tolist()))
@@ -415,7 +421,7 @@ class MilvusLexical:
         self.c = collection
         self.index = index
         self._rows = MilvusStore(collection, index)._rows_of
-        self._memo: tuple[str, dict[int, float]] = ("", {})  # as MilvusStore's, by question
+        self._memo = LastQuestion()  # BM25 scores by row
 
     def _search(self, query: str, k: int, filt: str = "") -> tuple[np.ndarray, np.ndarray]:
         from .text import terms
@@ -434,21 +440,16 @@ class MilvusLexical:
         scores = np.asarray([abs(hits[n]["distance"]) for n in keep], dtype=np.float32)
         return rows, scores
 
-    def _memo_for(self, query: str) -> dict[int, float]:
-        if self._memo[0] != query:
-            self._memo = (query, {})
-        return self._memo[1]
-
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         ids, s = self._search(query, k)
-        self._memo_for(query).update(zip(ids.tolist(), s.tolist()))
+        self._memo.rows(query).update(zip(ids.tolist(), s.tolist()))
         return ids[s > 0], s[s > 0]
 
     def score(self, query: str, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
         if not len(ids):
             return np.zeros(0, np.float32)
-        memo = self._memo_for(query)
+        memo = self._memo.rows(query)
         need = [i for i in dict.fromkeys(ids.tolist()) if i not in memo]
         if need:
             pks = list(dict.fromkeys(_pk(self.index.paragraphs[i].doc, self.index.paragraphs[i].paragraph)
