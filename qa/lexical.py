@@ -147,8 +147,9 @@ class BM25Index:
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         s = self.scores(query)
-        hit = np.flatnonzero(s > 0)  # only rows a query term touched can rank: 1.4 ms at a million
-        # rows, where partitioning all the scores takes 5.6 ms
+        # only rows a query term touched can rank: finding them takes 1.4 ms at a million rows,
+        # where partitioning all the scores takes 5.6 ms
+        hit = np.flatnonzero(s > 0)
         ids = hit[top_k(s[hit], k)]
         return ids, s[ids]
 
