@@ -89,6 +89,19 @@ MAX_DEAD = 0.25        # a larger share of deleted rows, and everything is merge
 SPLIT_AHEAD = 256      # paragraphs split into sentences while the previous ones are encoded
 
 
+def _chunks(docs: list[Document], rows: int) -> list[list[Document]]:
+    """Whole documents in order, grouped until each group holds `rows` paragraphs or more."""
+    out: list[list[Document]] = [[]]
+    n = 0
+    for d in docs:
+        out[-1].append(d)
+        n += len(d.paragraphs)
+        if n >= rows:
+            out.append([])
+            n = 0
+    return [c for c in out if c]
+
+
 class _Decoded:
     """`index.paragraphs` / `index.documents`: a sequence whose items are decoded on access."""
 
@@ -222,15 +235,17 @@ class Index:
         self._embedder = value
 
     # -- decoding ---------------------------------------------------------------------------------
-    def _seg_of(self, cat_row: int) -> int:
-        return int(np.searchsorted(self._p0, cat_row, side="right") - 1)
+    def _doc_place(self, di: int) -> tuple[int, int]:
+        """(segment, document within it) of live document `di`."""
+        cat = int(self._doc_rows[di]) if self._doc_rows is not None else di
+        s = int(np.searchsorted(self._d0, cat, side="right") - 1)
+        return s, cat - int(self._d0[s])
 
     def _document(self, di: int) -> Document:
         doc = self._doc_cache.get(di)
         if doc is None:
-            cat = int(self._doc_rows[di]) if self._doc_rows is not None else di
-            s = int(np.searchsorted(self._d0, cat, side="right") - 1)
-            doc, _ = _doc_from_json(self.store.segments[s].doc_json(cat - int(self._d0[s])))
+            s, local = self._doc_place(di)
+            doc, _ = _doc_from_json(self.store.segments[s].doc_json(local))
             if len(self._doc_cache) >= 4096:
                 self._doc_cache.clear()
             self._doc_cache[di] = doc
@@ -251,9 +266,8 @@ class Index:
         di = self._by_doc.get(doc)
         if di is None or paragraph < 0:
             return None
-        cat = int(self._doc_rows[di]) if self._doc_rows is not None else di
-        s = int(np.searchsorted(self._d0, cat, side="right") - 1)
-        seg, local = self.store.segments[s], cat - int(self._d0[s])
+        s, local = self._doc_place(di)
+        seg = self.store.segments[s]
         first, last = int(seg.doc_paragraphs[local]), int(seg.doc_paragraphs[local + 1])
         if paragraph >= last - first:
             return None
@@ -458,16 +472,9 @@ class Indexer:
             phase(f"loading the embedding model to embed {total} paragraphs")
         if todo:
             tick(0)
-        batch: list[Document] = []
-        rows = 0
-        for d in todo + [None]:
-            if d is not None:
-                batch.append(d)
-                rows += len(d.paragraphs)
-            if batch and (d is None or rows >= SEGMENT_ROWS):
-                seg = cls._embed_segment(store_dir, batch, config, embedder, stats, tick, keys)
-                entries.append({"name": seg.name, "dead": set(), "seg": seg})
-                batch, rows = [], 0
+        for batch in _chunks(todo, SEGMENT_ROWS):
+            seg = cls._embed_segment(store_dir, batch, config, embedder, stats, tick, keys)
+            entries.append({"name": seg.name, "dead": set(), "seg": seg})
         stats.embedded_files = len(todo)
         dims = {int(e["seg"].info["dim"]) for e in entries if e["seg"].n_paragraphs}
         dim = dims.pop() if len(dims) == 1 else (int(old.manifest["dim"]) if old is not None and not todo
@@ -496,21 +503,14 @@ class Indexer:
                        stats: IndexStats, tick, keys: dict) -> st.Segment:
         """Sentence splitting (pysbd, ~5 ms a paragraph: an eighth of CPU encoding, ten times a
         GPU's) runs one piece ahead in a thread while the model encodes the piece before."""
-        pieces, piece, rows = [], [], 0
-        for d in docs:
-            piece.append(d)
-            rows += len(d.paragraphs)
-            if rows >= SPLIT_AHEAD:
-                pieces.append(piece)
-                piece, rows = [], 0
-        if piece:
-            pieces.append(piece)
+        pieces = _chunks(docs, SPLIT_AHEAD)
 
         def split(part: list[Document]):
             return [(d, [split_sentences(p.text, p.skip) if p.answerable else [] for p in d.paragraphs])
                     for d in part]
 
-        todo, par_texts, spans, pars, sents = [], [], [], [], []
+        todo, par_texts, pars, sents = [], [], [], []
+        n_sentences = 0
         dim = embedder.dim
         pool = ThreadPoolExecutor(1, thread_name_prefix="qa-split")
         try:
@@ -535,13 +535,13 @@ class Indexer:
                     sents.extend(per_text)
                 todo.extend(part)
                 par_texts.extend(texts)
-                spans.extend(part_spans)
+                n_sentences += sum(len(sp) for sp in part_spans)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)  # on a cancel, leave the last piece behind
         new_par = np.concatenate(pars) if pars else np.zeros((0, dim), np.float32)
         new_sent = np.concatenate(sents) if sents else np.zeros((0, dim), np.float32)
         stats.embedded_paragraphs += len(par_texts)
-        stats.embedded_sentences += sum(len(s) for s in spans)
+        stats.embedded_sentences += n_sentences
         name = st.write_segment(store_dir, [_doc_to_json(d, ss) for d, ss in todo],
                                 np.asarray(new_par, np.float32).reshape(-1, dim),
                                 np.asarray(new_sent, np.float32).reshape(-1, dim), par_texts, build=keys)
