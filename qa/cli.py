@@ -53,18 +53,10 @@ def cmd_ask(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from .index import Index
     from .config import Config
-    from .milvus import is_milvus
+    from .pipeline import open_index
     _check_store(args)
-    remote = None
-    if is_milvus(args.store):
-        from .milvus import open_index
-        idx, remote = open_index(args.corpus, args.store, Config.from_env(), ui.progress_bar("indexing"),
-                                 ui.notice)
-    else:
-        idx = Index.open(args.corpus, args.store, Config.from_env(), progress=ui.progress_bar("indexing"),
-                         notice=ui.notice)
+    idx, remote = open_index(args.corpus, args.store, Config.from_env(), ui.progress_bar("indexing"), ui.notice)
     s = idx.stats
     for n in s.notices:
         ui.notice(n)

@@ -21,6 +21,7 @@ SUFFIXES = (".txt", ".md", ".markdown", ".rst")
 # except these, which hold build or tool instructions rather than prose.
 NOT_PROSE = frozenset("makefile dockerfile vagrantfile gemfile rakefile procfile jenkinsfile brewfile "
                       "podfile justfile codeowners".split())
+ANSWERABLE_KINDS = ("body", "headline", "caption")  # the kinds of paragraph answers come from
 _HEADER_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
 _HEADER_TITLE = re.compile(r"^\s*title\s+(.*)$")
 _BLANK_SPLIT = re.compile(r"\n[ \t\f\v\u00a0]*\n")
@@ -60,7 +61,7 @@ class Paragraph:
 
     @property
     def answerable(self) -> bool:
-        return self.kind in ("body", "headline", "caption")
+        return self.kind in ANSWERABLE_KINDS
 
     def page_at(self, offset: int) -> int | None:
         """The page of the original that character `offset` of `text` stands on."""
@@ -423,8 +424,7 @@ def _walk(root: Path) -> tuple[list[str], list[str], list[Skipped]]:
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
-            low = name.lower()
-            wanted = low.endswith(_TEXT_ENDINGS) or ("." not in name and low not in NOT_PROSE)
+            wanted = _is_text_name(name) or ("." not in name and name.lower() not in NOT_PROSE)
             (files if wanted else others).append(prefix + name)
     return files, others, bad
 

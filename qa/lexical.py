@@ -132,9 +132,9 @@ class BM25Index:
                 if c < 0:
                     continue
                 a, z = int(p.indptr[c]), int(p.indptr[c + 1])
-                rows = np.asarray(p.rows[a:z])
-                tf = np.asarray(p.tf[a:z], dtype=np.float32)
-                dl = np.asarray(p.doclen[rows], dtype=np.float32)
+                rows = p.rows[a:z]
+                tf = p.tf[a:z].astype(np.float32)
+                dl = p.doclen[rows].astype(np.float32)
                 s = (idf * tf / (tf + K1 * (1 - B + B * dl / self.avgdl))).astype(np.float32)
                 if live is None:
                     out[rows + first] += s

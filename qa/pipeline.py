@@ -133,6 +133,18 @@ def _built(stage, method: str, *args):
     return stage(*args) if isinstance(stage, type) or not hasattr(stage, method) else stage
 
 
+def open_index(corpus: str | Path, store: str | Path | None, config: Config,
+               progress: Callable[[int, int], None] | None = None,
+               notice: Callable[[str], None] | None = None):
+    """(index, Milvus stores or None): the index of `corpus` in a local store folder, or in a
+    Milvus one (milvus://... or a milvus-lite .db) kept in line with the local cache."""
+    from .milvus import is_milvus
+    if is_milvus(store):
+        from .milvus import open_index as open_milvus
+        return open_milvus(corpus, str(store), config, progress, notice)
+    return Index.open(corpus, store, config, progress=progress, notice=notice), None
+
+
 class QA:
     """An open index with its retriever and reader: build once, ask many times.
 
@@ -145,14 +157,9 @@ class QA:
                  notice: Callable[[str], None] | None = None, *,
                  retriever: "Retriever | Callable | str" = "hybrid", reader: "Reader | Callable | str | None" = None):
         from .retrieve import RETRIEVERS
-        from .milvus import is_milvus
         self.config = config or Config.from_env()
-        self.remote = None  # a Milvus store (qa/milvus.py): its stores go into the retriever
-        if is_milvus(store):
-            from .milvus import open_index
-            self.index, self.remote = open_index(corpus, str(store), self.config, progress, notice)
-        else:
-            self.index = Index.open(corpus, store, self.config, progress=progress, notice=notice)
+        # with a Milvus store (qa/milvus.py), `remote` holds its stores for the retriever
+        self.index, self.remote = open_index(corpus, store, self.config, progress, notice)
         if isinstance(retriever, str):
             if retriever not in RETRIEVERS:
                 raise QAError(f"unknown retriever {retriever!r} (choose from {', '.join(RETRIEVERS)})")

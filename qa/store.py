@@ -54,7 +54,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from . import ann
-from .corpus import Seen
+from .corpus import ANSWERABLE_KINDS, Seen
 from .errors import QAError
 from .lexical import POSTING_FILES, BM25Index, Postings
 
@@ -338,9 +338,6 @@ def write_segment(root: Path, documents: list[dict], vectors: np.ndarray, senten
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return name
-
-
-ANSWERABLE_KINDS = ("body", "headline", "caption")  # Paragraph.answerable
 
 
 def _offsets(chunks: list[bytes]) -> np.ndarray:
