@@ -264,7 +264,8 @@ class Collection:
             self.create(dim)
         stats = SyncStats(lexical=self.lexical)
         parser = f"{index.manifest.get('parser')}/{int(bool(index.manifest.get('title_in_text')))}"
-        want = {d.doc: f"{d.sha256}/{parser}" for d in index.documents}
+        # from the manifest, not by decoding every document of the index
+        want = {doc: f"{sha}/{parser}" for doc, sha in index.manifest["files"].items()}
         have = self.stored_keys()
         stale = [d for d, k in have.items() if want.get(d) != k]
         fresh = [d for d, k in want.items() if have.get(d) != k]
@@ -274,11 +275,8 @@ class Collection:
                 docs = ", ".join(_quote(d) for d in stale[i:i + 100])
                 self.client.delete(name, filter=f"doc in [{docs}]")
             rows_first, rows_last = [], []
-            by_doc: dict[str, list[int]] = {}
-            for r, p in enumerate(index.paragraphs):
-                by_doc.setdefault(p.doc, []).append(r)
-            for doc in fresh:
-                rows = self._rows(index, by_doc.get(doc, []), want[doc], terms)
+            for doc in fresh:  # only the changed files' rows are read, not every paragraph's
+                rows = self._rows(index, _doc_rows(index, doc), want[doc], terms)
                 rows_first.extend(r for r in rows if r["paragraph"] != 0)
                 rows_last.extend(r for r in rows if r["paragraph"] == 0)
             for batch in (rows_first, rows_last):
@@ -315,6 +313,14 @@ class Collection:
             return int(res[0]["count(*)"])
         except Exception as e:  # noqa: BLE001
             raise _error(self.target, e, "to count rows") from None
+
+
+def _doc_rows(index, doc: str) -> list[int]:
+    rows, n = [], 0
+    while (r := index.find(doc, n)) is not None:
+        rows.append(r)
+        n += 1
+    return rows
 
 
 def _dim(index) -> int:
