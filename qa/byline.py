@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .corpus import _BYLINE
+from .corpus import BYLINE
 from .types import Citation, Passage, Reading, Snippet
 
 _WHO_WROTE = re.compile(
@@ -70,7 +70,7 @@ class BylineReader:
         for p in doc.paragraphs:
             offset = 0
             for line in p.text.split("\n"):
-                m = _BYLINE.match(line)
+                m = BYLINE.match(line)
                 if m and m.group(1).strip() == doc.author:
                     a = offset + m.start(1)
                     short = Citation(doc.doc, p.paragraph, a, a + len(doc.author), doc.title, doc.date)
