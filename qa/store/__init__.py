@@ -33,10 +33,10 @@ writers), `segments` (one segment: write, open), `generations` (the live generat
 commit, the lock; `StoreData` / `save` for tests and tools), `vectors` (dense search).
 """
 from .format import FORMAT, SEGMENT_FILES, VECTOR_DTYPE, StoreError
-from .generations import Store, StoreData, commit, current, exists, finished_segments, load, locked, save, verify
+from .generations import Store, StoreData, commit, current, exists, finished_segments, load, locked, save
 from .segments import Segment, open_segment, write_segment
 from .vectors import NumpyStore, SegmentedVectors
 
 __all__ = ["FORMAT", "SEGMENT_FILES", "VECTOR_DTYPE", "StoreError", "Store", "StoreData", "commit", "current",
-           "exists", "finished_segments", "load", "locked", "save", "verify", "Segment", "open_segment",
+           "exists", "finished_segments", "load", "locked", "save", "Segment", "open_segment",
            "write_segment", "NumpyStore", "SegmentedVectors"]

@@ -5,7 +5,7 @@ over its first and last 64 KiB and 64 blocks of 4 KiB spread evenly between (the
 it is under 1 MiB). That reads at most ~400 KiB per file, so it costs milliseconds at a million
 paragraphs where a full sha256 would cost seconds; it catches an empty, truncated or extended
 file, a cut header and garbled contents behind an intact header, but not a few flipped bytes
-between the sampled blocks of a large file (`verify(root)` hashes everything).
+between the sampled blocks of a large file (no full sha256 is recorded).
 """
 from __future__ import annotations
 
@@ -32,13 +32,13 @@ class StoreError(Exception):
     """The store on disk cannot be used as it is (missing, corrupt, other model)."""
 
 
-def checksum(path: Path, full: bool = False) -> dict:
+def checksum(path: Path) -> dict:
     """Size and a sha256 of the file's first and last 64 KiB and 64 evenly spread 4 KiB blocks
-    (the whole file under 1 MiB, or when `full`)."""
+    (the whole file under 1 MiB)."""
     size = path.stat().st_size
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        if full or size <= 16 * EDGE:
+        if size <= 16 * EDGE:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         else:
@@ -52,7 +52,7 @@ def checksum(path: Path, full: bool = False) -> dict:
     return {"size": size, "sha256": h.hexdigest()}
 
 
-def verify_files(folder: Path, checksums, names: Sequence[str], full: bool = False) -> None:
+def verify_files(folder: Path, checksums, names: Sequence[str]) -> None:
     """StoreError unless each of `names` in `folder` has the size and checksum recorded."""
     if not isinstance(checksums, dict) or any(not isinstance(checksums.get(n), dict) for n in names):
         raise StoreError(f"{folder.name} has no checksums")
@@ -61,7 +61,7 @@ def verify_files(folder: Path, checksums, names: Sequence[str], full: bool = Fal
         size = (folder / name).stat().st_size  # FileNotFoundError: "missing <name>"
         if size != want.get("size"):
             raise StoreError(f"{name} is {size:,} bytes, the manifest says {want.get('size')}")
-        if checksum(folder / name, full)["sha256"] != want.get("sha256"):
+        if checksum(folder / name)["sha256"] != want.get("sha256"):
             raise StoreError(f"{name} does not match its checksum")
 
 

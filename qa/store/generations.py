@@ -85,7 +85,7 @@ def exists(root: Path) -> bool:
     return (Path(root) / "CURRENT").exists()
 
 
-def load(root: Path, full_check: bool = False) -> Store | None:
+def load(root: Path) -> Store | None:
     """The live generation, or None when there is none; StoreError when it is damaged."""
     root = Path(root)
     gen = current(root)
@@ -101,7 +101,7 @@ def load(root: Path, full_check: bool = False) -> Store | None:
             raise StoreError("the manifest lists no segments")
         segments, dead = [], []
         for e in entries:
-            segments.append(open_segment(root, e["name"], e["sha256"], full_check))
+            segments.append(open_segment(root, e["name"], e["sha256"]))
             dead.append(frozenset(int(d) for d in e.get("dead", ())))
     except FileNotFoundError as e:
         raise StoreError(f"missing {Path(e.filename).name}") from None
@@ -119,12 +119,6 @@ def load(root: Path, full_check: bool = False) -> Store | None:
     if live != manifest.get("paragraphs"):
         raise StoreError(f"the segments hold {live} live paragraphs, the manifest says {manifest.get('paragraphs')}")
     return store
-
-
-def verify(root: Path) -> None:
-    """A full check: every byte of every data file against a full sha256 is not recorded, so
-    this re-reads everything through `load(full_check=True)` (StoreError when damaged)."""
-    load(root, full_check=True)
 
 
 def commit(root: Path, manifest: dict, segments: list[dict]) -> Path:

@@ -28,10 +28,10 @@ def _blob(path: Path) -> np.ndarray:
 class Segment:
     """One finished segment, memory-mapped. Rows are local to the segment."""
 
-    def __init__(self, folder: Path, info: dict, full_check: bool = False):
+    def __init__(self, folder: Path, info: dict):
         self.folder, self.info, self.name = folder, info, folder.name
         names = SEGMENT_FILES + (("ann.faiss",) if info.get("ann") else ())
-        verify_files(folder, info.get("checksums"), names, full_check)
+        verify_files(folder, info.get("checksums"), names)
         arr = {n: np.load(folder / n, mmap_mode="r", allow_pickle=False)
                for n in SEGMENT_FILES if n.endswith(".npy")}
         self.vectors, self.sentence_vectors = arr["vectors.npy"], arr["sentences.npy"]
@@ -146,7 +146,7 @@ def _offsets(chunks: list[bytes]) -> np.ndarray:
     return out
 
 
-def open_segment(root: Path, name: str, sha256: str | None = None, full_check: bool = False) -> Segment:
+def open_segment(root: Path, name: str, sha256: str | None = None) -> Segment:
     """The segment `name` of the store in `root`, its files checked (StoreError when damaged)."""
     if not re.fullmatch(r"s-[\w-]+", str(name)):
         raise StoreError("the manifest names a segment that cannot be one")
@@ -157,4 +157,4 @@ def open_segment(root: Path, name: str, sha256: str | None = None, full_check: b
     info = json.loads(raw.decode("utf-8"))
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise StoreError(f"segment {name} has another format")
-    return Segment(folder, info, full_check)
+    return Segment(folder, info)
