@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa import ner, weights  # noqa: E402
-from qa.answerer import FEATURES, NER_FEATURES  # noqa: E402
+from qa.scoring import FEATURES, NER_FEATURES  # noqa: E402
 from qa.metrics import contains_answer  # noqa: E402
 from qa.pipeline import QA  # noqa: E402
 from qa.questions import load_questions  # noqa: E402

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .corpus import BYLINE
-from .types import Citation, Passage, Reading, Snippet
+from .types import Passage, Reading, Snippet
 
 _WHO_WROTE = re.compile(
     r"\bwho\b.*\b(wrote|writes|written|authored|penned)\b"
@@ -37,8 +37,12 @@ class BylineReader:
         self.index = index
         self.inner = inner
 
-    def __getattr__(self, name):  # abstain_below, warm_up, ... of the wrapped reader
-        return getattr(self.inner, name)
+    @property
+    def abstain_below(self) -> float:
+        return float(self.inner.abstain_below)
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
 
     def read(self, question: str, passages: Sequence[Passage], qvec: np.ndarray,
              more: Sequence[Passage] = ()) -> Reading:
@@ -73,8 +77,9 @@ class BylineReader:
                 m = BYLINE.match(line)
                 if m and m.group(1).strip() == doc.author:
                     a = offset + m.start(1)
-                    short = Citation(doc.doc, p.paragraph, a, a + len(doc.author), doc.title, doc.date)
-                    quote = Citation(doc.doc, p.paragraph, offset, offset + len(line.rstrip()), doc.title, doc.date)
+                    row = self.index.row(doc.doc, p.paragraph)
+                    short = self.index.cite(row, a, a + len(doc.author))
+                    quote = self.index.cite(row, offset, offset + len(line.rstrip()))
                     snip = Snippet(p.text[quote.start:quote.end], quote, 1.0, (), short)
                     return Reading((snip,), short, conf, {"byline": 1.0})
                 offset += len(line) + 1

@@ -28,7 +28,7 @@ from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from .citations import citations
-from .config import SEEDS_DIR, Config, state_dir
+from .config import MAX_TOP_K, SEEDS_DIR, Config, state_dir
 from .conversation import TURNS, Conversation
 from .errors import QAError
 from .render import (dim, render_answer, render_context, render_sources, sanitize, terminal_width, use_color,
@@ -36,7 +36,6 @@ from .render import (dim, render_answer, render_context, render_sources, sanitiz
 
 __all__ = ["run_chat", "run_piped", "Chat", "CommandCompleter", "COMMANDS"]
 
-MAX_K = 100
 MAX_HISTORY_LINE = 4000  # longer lines (pastes) are not written to the history file
 PROMPT = "qa> "
 
@@ -57,17 +56,11 @@ ALIASES = {":q": ":quit", ":exit": ":quit", ":h": ":help", ":?": ":help"}
 # -- loading ---------------------------------------------------------------------------------------
 def _open_qa(corpus: Path, store, progress, notice):
     """Open (building if needed) the QA for `corpus` and warm it up. Tests replace this."""
-    from . import ner
     from .pipeline import QA
     qa = QA(corpus, store, progress=progress, notice=notice)
     for msg in qa.index.stats.notices:
         notice(msg)
-    qa.index.embedder.model  # load the model now rather than at the first question
-    qa.index.bm25
-    ner.available()  # and spaCy's entity recogniser, if installed
-    warm_up = getattr(qa.reader, "warm_up", None)
-    if warm_up is not None:  # and the trained reader
-        warm_up()
+    qa.warm_up()  # load the models now rather than at the first question
     return qa
 
 
@@ -332,8 +325,8 @@ class Chat:
             self.note(f"k = {self.top_k}")
             return
         n = _int(arg)
-        if n is None or not 1 <= n <= MAX_K:
-            self.error(f"usage: :k N, with N from 1 to {MAX_K} (now {self.top_k})")
+        if n is None or not 1 <= n <= MAX_TOP_K:
+            self.error(f"usage: :k N, with N from 1 to {MAX_TOP_K} (now {self.top_k})")
             return
         self.top_k = n
         self.note(f"k = {n}: questions read the {n} best paragraphs")

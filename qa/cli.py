@@ -10,6 +10,7 @@ import json
 import sys
 
 from . import ui
+from .config import MAX_TOP_K
 from .errors import QAError
 
 
@@ -137,9 +138,6 @@ def _positive(v: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {n}")
     return n
-
-
-MAX_TOP_K = 100  # as the chat's `:k`
 
 
 def _top_k(v: str) -> int:

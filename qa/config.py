@@ -76,7 +76,13 @@ class Config:
     answerer: str = "reader"
     ner: bool = True  # spaCy's entity features when the `ner` extra is installed (qa/ner.py)
     reader_weights: str = ""  # "" : the adapter shipped in qa/models/
-    reader_passages: int = 3  # the top passages the reader reads
+    reader_passages: int = 3  # the top passages the reader reads whole (when reader_windows is 0)
+    # > 0: the reader reads this many windows (a sentence and its neighbours) around the
+    # best-scored sentences instead of whole passages (qa/reader.py)
+    reader_windows: int = 0
+    # how much the span model's backing of a span counts against the sentence score when
+    # choosing the first quote (qa/reader.py); large: the best span's sentence always leads
+    w_span: float = 1000.0
     top_k: int = 5
     w_sent_cos: float = 1.0
     w_sent_overlap: float = 1.2
@@ -102,6 +108,9 @@ class Config:
         kw = env_overrides(environ)
         kw.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cfg, **kw)
+
+
+MAX_TOP_K = 100  # the most paragraphs a question may read (`--top-k`, the chat's `:k`)
 
 
 # -- environment variables ------------------------------------------------------------------------

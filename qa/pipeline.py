@@ -7,7 +7,7 @@ import re
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
@@ -16,7 +16,7 @@ from .errors import QAError
 from .index import Index
 from .location import StoreLocation, parse_location
 from .text import terms
-from .types import Answer, Citation, Passage, Reader, Retriever, Snippet
+from .types import Answer, Reader, Retriever, Turn
 
 if TYPE_CHECKING:
     from .milvus import Remote
@@ -90,11 +90,12 @@ _PRONOUN = re.compile(r"\b(he|she|him|his|her|hers|they|them|their|theirs|it|its
 _POSSESSIVES = frozenset({"his", "her", "hers", "its", "their", "theirs"})
 
 
-def resolve_follow_up(question: str, history: Sequence | None) -> FollowUp:
+def resolve_follow_up(question: str, history: "Sequence[Answer | Turn] | None") -> FollowUp:
     """'What is his job?' after an answer naming Kang Sun-nam -> 'What is Kang Sun-nam's job?'.
 
     A question with no pronoun and more than two content words stands alone. Without a
-    named previous answer, the previous question only widens the search.
+    named previous answer, the previous question only widens the search. `history` holds
+    earlier `Answer`s, or `Turn`s from a client that keeps no Answer objects.
     """
     plain = FollowUp(question, question)
     if not history:
@@ -102,14 +103,7 @@ def resolve_follow_up(question: str, history: Sequence | None) -> FollowUp:
     pronoun = _PRONOUN.search(question)
     if pronoun is None and len(terms(question)) > 2:
         return plain
-    last = history[-1]
-    if isinstance(last, Answer):
-        prev_q = last.question
-        entity = last.text if (last.short_answer is not None and not last.abstained) else ""
-    elif isinstance(last, dict):
-        prev_q, entity = str(last.get("question", "")), str(last.get("answer", "") or "")
-    else:
-        prev_q, entity = str(last), ""
+    prev_q, entity = history[-1].question, history[-1].named
     answer_q = question
     if entity and pronoun is not None:
         word = pronoun.group(0).lower()
@@ -121,7 +115,7 @@ def resolve_follow_up(question: str, history: Sequence | None) -> FollowUp:
 
 
 def _reader_for(name: str) -> Callable:
-    from .answerer import BaselineReader, RulesReader
+    from .rules import BaselineReader, RulesReader
     if name == "baseline":
         return BaselineReader
     if name == "rules":
@@ -190,7 +184,13 @@ class QA:
         """The threshold fitted with the reader's confidence model, unless configured."""
         if self.config.abstain_below is not None:
             return self.config.abstain_below
-        return float(getattr(self.reader, "abstain_below", 0.0))
+        return float(self.reader.abstain_below)
+
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for: the embedding model, the
+        BM25 postings and the reader's models."""
+        self.index.warm_up()
+        self.reader.warm_up()
 
     def ask(self, question: str, *, top_k: int | None = None, history: Sequence | None = None,
             retrieve_k: int | None = None) -> Answer:
@@ -207,44 +207,18 @@ class QA:
         passages = self.retriever.retrieve(fu.search_query, max(2 * top_k, retrieve_k or 0), qvec=qvec)
         t3 = time.perf_counter()
         reading = self.reader.read(fu.answer_query, passages[:top_k], qvec, more=passages[top_k:2 * top_k])
-        reading, passages = _placed(self.index, reading, passages)
         t4 = time.perf_counter()
         abstain = bool(not reading.snippets or reading.confidence < self.abstain_below)
         short = None if abstain else reading.short
         if abstain:
             text = ""
         elif short is not None:
-            text = self.index.paragraphs[self.index.row(short.doc, short.paragraph)].text[short.start:short.end]
+            text = self.index.quoted(short)
         else:
             text = reading.snippets[0].text
         timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}
         return Answer(original, text, abstain, float(reading.confidence), list(reading.snippets),
                       passages[:max(top_k, retrieve_k or 0)], short, timings)
-
-
-def _placed(index: Index, reading, passages: list[Passage]):
-    """The reading and passages with the page or section of the original each cites (PDF,
-    web page, Word, Markdown), looked up once here rather than by every reader."""
-    def par(doc: str, paragraph: int):
-        row = index.find(doc, paragraph)
-        return index.paragraphs[row] if row is not None else None
-
-    def cite(c: Citation | None) -> Citation | None:
-        p = par(c.doc, c.paragraph) if c is not None else None
-        if p is None or (p.page is None and not p.section):
-            return c
-        return replace(c, page=p.page_at(c.start), section=p.section)
-
-    def snip(s: Snippet) -> Snippet:
-        return replace(s, citation=cite(s.citation), short=cite(s.short),
-                       corroborated_by=tuple(cite(c) for c in s.corroborated_by))
-
-    def passage(ps: Passage) -> Passage:
-        p = par(ps.doc, ps.paragraph)
-        return ps if p is None else replace(ps, page=p.page, section=p.section)
-
-    reading = replace(reading, snippets=tuple(snip(s) for s in reading.snippets), short=cite(reading.short))
-    return reading, [passage(p) for p in passages]
 
 
 _OPEN: dict[tuple[str, str], QA] = {}

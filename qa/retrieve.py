@@ -27,14 +27,8 @@ class _Base:
         self._lexical_index = lexical
 
     def _passages(self, ids, scores, lex=None, dense=None) -> list[Passage]:
-        idx = self.index
-        out = []
-        for n, i in enumerate(ids):
-            p, doc = idx.paragraphs[int(i)], idx.doc_of(int(i))
-            out.append(Passage(p.doc, p.paragraph, float(scores[n]), p.text, doc.title, doc.date,
-                               float(lex[n]) if lex is not None else 0.0,
-                               float(dense[n]) if dense is not None else 0.0))
-        return out
+        return [self.index.passage(int(i), scores[n], lex[n] if lex is not None else 0.0,
+                                   dense[n] if dense is not None else 0.0) for n, i in enumerate(ids)]
 
     def _answerable(self, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         keep = self.index.answerable[ids] if len(ids) else np.zeros(0, bool)

@@ -7,7 +7,7 @@ protocols below and is injected into `qa.pipeline.QA`; the pipeline itself does 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Mapping, Protocol, Sequence
+from typing import Mapping, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -40,7 +40,8 @@ def place(page: int | None, section: str | None) -> str:
 @dataclass(frozen=True)
 class Passage:
     """A retrieved paragraph with its fused score (and the two parts, for inspection).
-    Its identity is (`doc`, `paragraph`): stable across index generations, unlike a row."""
+    Its identity is (`doc`, `paragraph`): stable across index generations; `row` is where it
+    stands in the index generation that retrieved it (-1: made elsewhere), for the readers."""
 
     doc: str
     paragraph: int
@@ -52,6 +53,7 @@ class Passage:
     dense: float = 0.0
     page: int | None = None  # where the paragraph starts in the original (see Citation)
     section: str | None = None
+    row: int = field(default=-1, compare=False)
 
     @property
     def id(self) -> tuple[str, int]:
@@ -97,9 +99,13 @@ class Reading:
     confidence: float = 0.0
     features: Mapping[str, float] = field(default_factory=dict, compare=False)
 
-    @property
-    def no_answer(self) -> float:
-        return 1.0 - self.confidence
+
+class Turn(NamedTuple):
+    """An earlier turn of a conversation as a client that keeps no `Answer` sends it:
+    the question, and what its answer named ("" when it named nothing or abstained)."""
+
+    question: str
+    named: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,11 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     short_answer: Citation | None = None
     timings: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def named(self) -> str:
+        """What this answer named, for a follow-up's pronoun: its short answer, else ""."""
+        return self.text if self.short_answer is not None and not self.abstained else ""
 
     def to_dict(self) -> dict:
         return {
@@ -159,7 +170,12 @@ class Retriever(Protocol):
 
 class Reader(Protocol):
     """Passages -> a Reading. `more` are the next passages down, searched only for
-    documents that corroborate the quotes."""
+    documents that corroborate the quotes. `abstain_below` is the confidence under which the
+    pipeline abstains; `warm_up()` loads the models the first question would wait for."""
+
+    abstain_below: float
+
+    def warm_up(self) -> None: ...
 
     def read(self, question: str, passages: Sequence[Passage], qvec: np.ndarray,
              more: Sequence[Passage] = ()) -> Reading: ...

@@ -7,6 +7,7 @@ against the features it computes, so a refit and a code change cannot drift apar
 from __future__ import annotations
 
 import json
+import math
 import threading
 from pathlib import Path
 from typing import Iterable
@@ -48,6 +49,12 @@ def model(name: str, features: Iterable[str], path: str | Path = WEIGHTS_FILE, s
         raise QAError(f"fitted model {name!r} does not match the code's features ({', '.join(diff)}): "
                       "run bench/fit_confidence.py")
     return m
+
+
+def probability(m: dict, feats: dict[str, float]) -> float:
+    """The logistic model `m` (as `model` returns it) applied to `feats`; absent features are 0."""
+    z = m["bias"] + sum(c * feats.get(k, 0.0) for k, c in m["coef"].items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 def save(models: dict[str, dict], path: str | Path = WEIGHTS_FILE) -> None:

@@ -21,7 +21,7 @@ from prompt_toolkit.output import DummyOutput
 
 import qa.chat as chat_mod
 from qa.chat import Chat, CommandCompleter, run_chat, run_piped
-from qa.config import SEEDS_DIR, Config
+from qa.config import MAX_TOP_K, SEEDS_DIR, Config
 from qa.conversation import TURNS
 from qa.errors import QAError
 from qa.types import Answer, Citation, Snippet
@@ -451,7 +451,7 @@ def test_fuzz_lines(seeds_store):
         assert chat.run_line(line) is True
     assert chat.answered > 0
     assert all("\n" not in e and "Traceback" not in e for e in rec.errors)
-    assert 1 <= chat.top_k <= chat_mod.MAX_K
+    assert 1 <= chat.top_k <= MAX_TOP_K
 
 
 def test_fuzz_through_the_prompt(seeds_store, capsys):

@@ -39,13 +39,10 @@ def test_entities_have_offsets_into_the_text():
 
 
 @pytest.mark.unit
-def test_switched_off_gives_no_entities(monkeypatch):
+def test_the_switch_is_config_ner(monkeypatch):
+    """QA_NER=0 sets `Config.ner`, which the sentence scorer checks (tests/test_rules.py);
+    this module reads no environment of its own."""
+    from qa.config import Config
     monkeypatch.setenv("QA_NER", "0")
-    monkeypatch.setattr(ner, "_state", {})
-    ner.entities.cache_clear()
-    try:
-        assert not ner.available()
-        assert ner.entities("Sergei Shoigu met Kang Sun-nam in Pyongyang.") == ()
-    finally:
-        ner._state.clear()
-        ner.entities.cache_clear()
+    assert Config.from_env().ner is False
+    assert Config.from_env(environ={}).ner is True

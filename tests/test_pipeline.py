@@ -12,7 +12,7 @@ from conftest import FOX, SEEDS_PATH
 from qa.errors import QAError
 from qa.metrics import contains_answer
 from qa.pipeline import QA, FollowUp, clean_question, resolve_follow_up
-from qa.types import Answer, Citation, Snippet
+from qa.types import Answer, Citation, Snippet, Turn
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
 
@@ -100,8 +100,9 @@ def test_follow_up_query_carries_the_previous_turn():
     # an abstention names nothing: its question only widens the search
     abstained = Answer(Q_MEET, "", True, 0.1)
     assert resolve_follow_up(Q_JOB, [abstained]) == FollowUp(Q_JOB, f"{Q_JOB} {Q_MEET}")
-    # dict history (as the chat keeps it) works too
-    assert "Kang" in resolve_follow_up(Q_JOB, [{"question": "Who?", "answer": "Kang Sun-nam"}]).answer_query
+    # a client that keeps no Answer objects sends Turns
+    assert "Kang" in resolve_follow_up(Q_JOB, [Turn("Who?", "Kang Sun-nam")]).answer_query
+    assert resolve_follow_up(Q_JOB, [Turn(Q_MEET)]) == FollowUp(Q_JOB, f"{Q_JOB} {Q_MEET}")
 
 
 def test_follow_up_with_history_answers_about_kang(seeds_qa):
@@ -170,8 +171,13 @@ class _ListStore:
 class _FirstSentenceReader:
     """A reader that quotes the first 40 characters of the top passage (a types.Reader)."""
 
+    abstain_below = 0.0
+
     def __init__(self):
         self.calls = []
+
+    def warm_up(self):
+        pass
 
     def read(self, question, passages, qvec, more=()):
         from qa.types import Reading

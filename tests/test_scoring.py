@@ -1,0 +1,48 @@
+"""qa.scoring's pieces that need no index: the contrast and mismatch signals, and the language check."""
+from __future__ import annotations
+
+import pytest
+
+import qa.scoring as scoring_mod
+from qa import ner
+
+pytestmark = pytest.mark.unit
+needs_spacy = pytest.mark.skipif(not ner.available(), reason="the `ner` extra (spaCy) is not installed")
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ({"non", "muslims", "london"}, {"muslims", "london"}, True),    # "non-Muslims" against "Muslims"
+    ({"unlikely", "rain"}, {"likely", "rain"}, True),
+    ({"likely", "rain"}, {"unlikely", "rain"}, False),              # the other direction is checked by the caller
+    ({"index", "rain"}, {"dex", "rain"}, False),                    # too short a stem to be a negation
+    ({"muslims", "london"}, {"muslims", "london"}, False),
+])
+def test_prefix_antonym(a, b, expected):
+    assert scoring_mod._prefix_antonym(a, b) is expected
+
+
+@needs_spacy
+def test_entity_swap_is_seen_and_an_entity_of_the_wanted_kind_is_found():
+    sent = "Mayor Ines Kovacs reopened the harbour bridge in Marlow on Tuesday."
+    swap = scoring_mod._entity_features("When did Mayor Peter Novak reopen the bridge?", sent)
+    same = scoring_mod._entity_features("When did Ines Kovacs reopen the bridge?", sent)
+    plain = scoring_mod._entity_features("What did Ines Kovacs reopen?", sent)
+    assert swap["ent_swap"] == 1.0
+    assert same["ent_swap"] == 0.0 and same["ner_wanted"] == 1.0 and same["ner_found"] == 1.0
+    assert plain == {"ent_swap": 0.0, "ner_wanted": 0.0, "ner_found": 0.0}
+
+
+def test_units_of_time_are_singular_and_skip_the_ordinal_second():
+    assert scoring_mod._units("Three centuries and two years, a Month later") == {"century", "year", "month"}
+    assert scoring_mod._units("the second vessel since the 1980s") == set()
+
+
+@pytest.mark.parametrize("question, foreign", [
+    ("Wen hat Schoigu in Pjöngjang getroffen?", True),       # "in" is English too, "wen" and "hat" are not
+    ("Quem Shoigu encontrou em Pyongyang?", True),
+    ("Who did Shoigu meet in Pyongyang?", False),
+    ("What did Charles de Gaulle say in Los Angeles?", False),  # names with foreign particles
+    ("Shoigu Pyongyang", False),                              # too short to tell
+])
+def test_not_english(question, foreign):
+    assert scoring_mod._not_english(question) is foreign
