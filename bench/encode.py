@@ -25,7 +25,8 @@ from qa.config import Config  # noqa: E402
 from qa.corpus import read_corpus  # noqa: E402
 from qa.embed import Embedder, batch_threads  # noqa: E402
 from qa.evaluate import run, summarize  # noqa: E402
-from qa.index import Index, passage_text  # noqa: E402
+from qa.document import passage_text  # noqa: E402
+from qa.indexer import Indexer  # noqa: E402
 from qa.pipeline import QA  # noqa: E402
 from qa.questions import load_questions  # noqa: E402
 
@@ -65,7 +66,7 @@ def quality(backends: list[str], n_questions: int | None) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             cfg = Config.from_env(backend=b)
             t0 = time.perf_counter()
-            idx = Index.open(V11 / "corpus", Path(tmp) / "store", cfg, notice=lambda m: None)
+            idx = Indexer(cfg, notice=lambda m: None).open(V11 / "corpus", Path(tmp) / "store")
             build = time.perf_counter() - t0
             qa = QA(V11 / "corpus", Path(tmp) / "store", cfg, retriever="hybrid", reader="baseline",
                     notice=lambda m: None)
@@ -78,9 +79,9 @@ def quality(backends: list[str], n_questions: int | None) -> dict:
 
 def build_speed(rounds: int = 2) -> dict:
     """A fresh store of squad-v1.1 (model loaded beforehand, so not timed), with sentence
-    splitting one piece ahead of the encoder (qa.index.SPLIT_AHEAD) and without (one piece:
+    splitting one piece ahead of the encoder (qa.indexer.SPLIT_AHEAD) and without (one piece:
     split everything, then encode), in interleaved rounds, best of `rounds`."""
-    import qa.index as index_mod
+    import qa.indexer as index_mod
     cfg = Config.from_env()
     emb = Embedder(threads=cfg.threads, batch_size=cfg.batch_size, backend=cfg.backend)
     emb.encode_documents(["warm up"])
@@ -123,7 +124,7 @@ def main() -> int:
         return 0
     backends = args.backends.split(",")
     docs = read_corpus(V11 / "corpus").documents
-    texts = [passage_text(d, p, True) for d in docs for p in d.paragraphs][:args.paragraphs]
+    texts = [passage_text(d.title, p.text, True) for d in docs for p in d.paragraphs][:args.paragraphs]
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, {len(texts)} squad-v1.1 paragraphs\n")
     print(table(speed(texts, backends), "Encoding speed (best of 2 rounds; cosine to plain model.encode)"))
     if not args.skip_quality:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa.config import Config  # noqa: E402
 from qa.evaluate import format_table  # noqa: E402
-from qa.milvus import _hide  # noqa: E402
+from qa.location import hide_password  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.pipeline import QA  # noqa: E402
 from qa.questions import load_questions  # noqa: E402
@@ -42,7 +42,7 @@ def _helper():
 
 
 def _drop(store: str) -> None:
-    from qa.milvus import parse_target
+    from qa.location import parse_target
     from pymilvus import MilvusClient
     t = parse_target(store)
     c = MilvusClient(t.uri, token=t.token)
@@ -95,7 +95,7 @@ def measure(store: str | None, questions, qvecs) -> dict:
            "retrieve_p50_ms": 1000 * percentile(lat, 50), "retrieve_p95_ms": 1000 * percentile(lat, 95)}
     if qa.remote is not None:
         out["lexical"] = "Milvus BM25" if qa.remote.lexical is not None else "local BM25"
-    print(f"{_hide(store) if store else 'local store'}: R@1 {out['recall@1']:.3f}, open {opened:.1f} s", flush=True)
+    print(f"{hide_password(store) if store else 'local store'}: R@1 {out['recall@1']:.3f}, open {opened:.1f} s", flush=True)
     return out
 
 

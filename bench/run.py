@@ -26,7 +26,8 @@ from qa.pipeline import QA  # noqa: E402
 from qa.config import Config  # noqa: E402
 from qa.corpus import read_corpus  # noqa: E402
 from qa.evaluate import format_table, run, summarize  # noqa: E402
-from qa.index import Index, passage_text  # noqa: E402
+from qa.document import passage_text  # noqa: E402
+from qa.indexer import Indexer  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.questions import load_questions  # noqa: E402
 
@@ -49,10 +50,10 @@ def indexing(corpus: Path) -> dict:
     """Paragraphs/s: plain `model.encode` (defaults) vs our batching, and a full fresh index build."""
     cfg = Config()
     docs = read_corpus(corpus).documents
-    texts = [passage_text(d, p, cfg.title_in_text) for d in docs for p in d.paragraphs]
+    texts = [passage_text(d.title, p.text, cfg.title_in_text) for d in docs for p in d.paragraphs]
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        idx = Index.open(corpus, Path(tmp) / "store", cfg, notice=lambda m: None)
+        idx = Indexer(cfg, notice=lambda m: None).open(corpus, Path(tmp) / "store")
         build = time.perf_counter() - t0
     model = idx.embedder.model
     t0 = time.perf_counter()

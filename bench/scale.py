@@ -97,7 +97,7 @@ def build(store: Path, corpus: Path, n: int, paras, par_pool, sent_pool, work: P
     folder finds everything indexed)."""
     from qa import store as st
     from qa.config import Config
-    from qa.index import PARSER_VERSION, Indexer
+    from qa.indexer import PARSER_VERSION, build_keys
     t0 = time.perf_counter()
     rng = np.random.default_rng(n)
     docs, bm25_texts, files = [], [], {}
@@ -127,7 +127,7 @@ def build(store: Path, corpus: Path, n: int, paras, par_pool, sent_pool, work: P
     for a in range(0, n_sent, 65536):
         sv[a:a + 65536] = noisy(sent_pool, a, min(65536, n_sent - a), rng)
     cfg = Config()
-    keys = Indexer._build_keys(cfg)
+    keys = build_keys(cfg)
     name = st.write_segment(store, docs, pv, sv, bm25_texts, build=keys)
     manifest = dict(keys, dim=dim, files=files, documents=len(docs), paragraphs=n, sentences=n_sent,
                     created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
@@ -151,8 +151,10 @@ def child(store: Path, corpus_dir: Path, n_queries: int, n_recall: int) -> dict:
     """Measured in a fresh process: open, memory, latency, recall, one-file update."""
     from qa import store as st
     from qa.config import Config
-    from qa.index import Index, Indexer
+    from qa.index import Index
+    from qa.indexer import Indexer
     from qa.retrieve import HybridRetriever
+    from qa.seen import SEEN
     out = {}
     t0, c0 = time.perf_counter(), time.process_time()
     idx = Index.from_store(store, Config())
@@ -162,7 +164,7 @@ def child(store: Path, corpus_dir: Path, n_queries: int, n_recall: int) -> dict:
     # what `qa ask` does: open from the corpus folder, which scans it against the store. The first
     # time without the stat cache (every file read and hashed, none parsed), then with it (stat only).
     Indexer(Config(), notice=lambda m: None).open(corpus_dir, store)  # in line with the folder (a rerun)
-    (store / st.SEEN).unlink(missing_ok=True)
+    (store / SEEN).unlink(missing_ok=True)
     for key in ("corpus_open_hash_s", "corpus_open_stat_s"):
         t = time.perf_counter()
         again = Indexer(Config(), notice=lambda m: None).open(corpus_dir, store)

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .corpus import _BYLINE
+from .corpus import BYLINE
 from .types import Passage, Reading, Snippet
 
 _WHO_WROTE = re.compile(
@@ -74,7 +74,7 @@ class BylineReader:
         for p in doc.paragraphs:
             offset = 0
             for line in p.text.split("\n"):
-                m = _BYLINE.match(line)
+                m = BYLINE.match(line)
                 if m and m.group(1).strip() == doc.author:
                     a = offset + m.start(1)
                     row = self.index.row(doc.doc, p.paragraph)

@@ -15,20 +15,22 @@ from .errors import QAError
 
 
 def _check_store(args) -> None:
-    """A --store that cannot be a store folder fails in one line before anything loads."""
+    """A --store that cannot be a store fails in one line before anything loads."""
     if args.store:
-        from .milvus import is_milvus, parse_target
-        if is_milvus(args.store):
-            parse_target(args.store)
-            return
-        from .store import check_location
+        from .location import check_location
         check_location(args.store, getattr(args, "corpus", None))
+
+
+def _location(args):
+    """Where the store of --corpus lives (--store, or the corpus' default)."""
+    from .location import parse_location
+    return parse_location(args.store, args.corpus)
 
 
 def _open(args):
     from .pipeline import QA
     from .config import Config
-    return QA(args.corpus, args.store, Config.from_env(), progress=ui.progress_bar("indexing"),
+    return QA(args.corpus, _location(args), Config.from_env(), progress=ui.progress_bar("indexing"),
               notice=ui.notice)
 
 
@@ -57,7 +59,7 @@ def cmd_index(args) -> int:
     from .config import Config
     from .pipeline import open_index
     _check_store(args)
-    idx, remote = open_index(args.corpus, args.store, Config.from_env(), ui.progress_bar("indexing"), ui.notice)
+    idx, remote = open_index(_location(args), Config.from_env(), ui.progress_bar("indexing"), ui.notice)
     s = idx.stats
     for n in s.notices:
         ui.notice(n)

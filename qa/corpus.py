@@ -1,4 +1,4 @@
-"""Read a folder of articles into Documents and numbered Paragraphs.
+"""Read a folder of articles into Documents and numbered Paragraphs (qa/document.py).
 
 The numbering and the stripped paragraph text are the citation contract: a citation
 (`doc`, `paragraph`, `start`, `end`) indexes `Paragraph.text` exactly.
@@ -11,17 +11,18 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import Mapping
 
 from .convert import FORMATS, Converted, MissingLibrary, fingerprint
+from .document import Document, Paragraph
 from .errors import QAError
+from .seen import Seen
 
 SUFFIXES = (".txt", ".md", ".markdown", ".rst")
 # Files without an extension are read when they decode as UTF-8 text (README, NEWS, CHANGELOG),
 # except these, which hold build or tool instructions rather than prose.
 NOT_PROSE = frozenset("makefile dockerfile vagrantfile gemfile rakefile procfile jenkinsfile brewfile "
                       "podfile justfile codeowners".split())
-ANSWERABLE_KINDS = ("body", "headline", "caption")  # the kinds of paragraph answers come from
 _HEADER_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$")
 _HEADER_TITLE = re.compile(r"^\s*title\s+(.*)$")
 _BLANK_SPLIT = re.compile(r"\n[ \t\f\v\u00a0]*\n")
@@ -31,7 +32,8 @@ _COPYRIGHT = re.compile(r"^\s*(©|\(c\)\s|copyright\s*(©|\(c\)|\d{4}))|\ball ri
 _UI_WORDS = frozenset("""expand collapse search menu skip to content main navigation sign in up out log login logout
 register account subscribe subscription share print advertisement ad close open toggle cookie cookies accept
 settings newsletter read more click here follow us watch listen next previous back top home""".split())
-_BYLINE = re.compile(r"^\s*By\s+((?:[A-Z][\w.'’-]*\s*){1,5}?)(?:\s*[|,–-]\s*((?:[A-Z][\w.&'’-]*\s*){1,5}))?\s*$")
+# "By Timothy H.J. Nerozzi | Fox News": the author and, after the bar, the outlet
+BYLINE = re.compile(r"^\s*By\s+((?:[A-Z][\w.'’-]*\s*){1,5}?)(?:\s*[|,–-]\s*((?:[A-Z][\w.&'’-]*\s*){1,5}))?\s*$")
 _CREDIT_LINE = re.compile(r"^\s*((?:[A-Z][\w.&'-]*(?: [\w.&'-]+)*\s/\s){2,}[A-Z][\w.&'-]*)\s+")
 _CREDIT_PAREN = re.compile(
     r"\s*\((?:photo(?:s)?(?: by)?|credit|[^()]*\b(?:via|/)\s*(?:Getty Images|AP|AFP|Reuters)|"
@@ -43,61 +45,12 @@ _BIO = re.compile(
 
 
 @dataclass(frozen=True)
-class Paragraph:
-    """One block of a document. `skip` lists (start, end) ranges of `text` never to answer from.
-
-    Where it stands in the original: `page` (PDF: the page it starts on, from 1; `page_breaks`
-    are the offsets in `text` where the next pages begin) or `section` (the heading it stands
-    under: HTML, DOCX, Markdown). Both are None for plain text."""
-
-    doc: str
-    paragraph: int
-    text: str
-    kind: str = "body"  # body | headline | caption | copyright | ui | byline | bio | code
-    skip: tuple[tuple[int, int], ...] = ()
-    page: int | None = None
-    section: str | None = None
-    page_breaks: tuple[int, ...] = ()
-
-    @property
-    def answerable(self) -> bool:
-        return self.kind in ANSWERABLE_KINDS
-
-    def page_at(self, offset: int) -> int | None:
-        """The page of the original that character `offset` of `text` stands on."""
-        if self.page is None:
-            return None
-        return self.page + sum(1 for b in self.page_breaks if b <= offset)
-
-
-@dataclass(frozen=True)
-class Document:
-    doc: str  # path relative to the corpus root, with '/' separators
-    title: str
-    date: str | None
-    author: str | None
-    outlet: str | None
-    paragraphs: tuple[Paragraph, ...]
-    sha256: str = ""
-
-
-@dataclass(frozen=True)
 class Skipped:
     """A file (or folder) not used, and why. One entry may stand for a group of `paths`."""
 
     path: str
     reason: str
     paths: tuple[str, ...] = ()
-
-
-class Seen(NamedTuple):
-    """A file's bytes as last hashed, keyed by what `stat` said then: the same size, mtime,
-    ctime and inode mean the same bytes (git's index makes the same bet), so an unchanged
-    corpus is checked without reading it. (A NamedTuple: a million-paragraph corpus has
-    100,000 of them to load.)"""
-
-    stat: tuple[int, int, int, int]
-    sha256: str  # of the raw bytes
 
 
 # A file changed within this long of being hashed is hashed again next time: a write in the same
@@ -136,7 +89,7 @@ def _line_kind(line: str) -> str | None:
     if _is_ui(s):
         return "ui"
     words = s.split()
-    if len(words) <= 12 and _BYLINE.match(s):
+    if len(words) <= 12 and BYLINE.match(s):
         return "byline"
     if _BIO.search(s):
         return "bio"
@@ -290,7 +243,7 @@ def _finish(doc: str, paragraphs: list[Paragraph], title: str | None, date: str 
     missing, and the headlines before the body: the same for text and converted files."""
     for p in paragraphs:
         for line in p.text.split("\n"):
-            bm = _BYLINE.match(line.strip())
+            bm = BYLINE.match(line.strip())
             if bm and len(line.split()) <= 12:
                 author = author or bm.group(1).strip()
                 outlet = outlet or (bm.group(2) or "").strip() or None
@@ -427,11 +380,6 @@ def _walk(root: Path) -> tuple[list[str], list[str], list[Skipped]]:
             wanted = _is_text_name(name) or ("." not in name and name.lower() not in NOT_PROSE)
             (files if wanted else others).append(prefix + name)
     return files, others, bad
-
-
-def list_files(root: Path) -> list[Path]:
-    """The files `read_corpus` tries to read (text suffixes and extension-less names)."""
-    return [Path(root) / rel for rel in _walk(Path(root))[0]]
 
 
 def _group(paths: list[str]) -> str:

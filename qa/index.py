@@ -1,14 +1,9 @@
-"""Corpus -> store: `Indexer` builds and updates a store incrementally (under its lock);
-`Index` is the open, read-only view of one generation that the retriever and readers use.
-
-Only new or changed files are embedded; unchanged ones reuse their vectors; an unchanged
-corpus re-opens without loading the model at all.
+"""The open, read-only view of one generation of a store (`Index`) that the retriever and readers
+use. qa/indexer.py builds and updates stores and opens them as an Index; `Index.from_store`
+opens one as it is, without a corpus.
 """
 from __future__ import annotations
 
-import logging
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,22 +12,16 @@ import numpy as np
 
 from . import ann
 from . import store as st
-from .config import Config, default_store_for
-from .corpus import Corpus, Document, Paragraph, read_corpus
+from .config import Config
+from .document import Document, Paragraph, from_json, passage_text
 from .embed import Embedder, get_embedder
 from .lexical import BM25Index
-from .sentences import split as split_sentences
 from .types import Citation, Passage
-
-log = logging.getLogger("qa")
-
-# bump when corpus parsing or sentence splitting changes: stores rebuild. A converter's own
-# change bumps its version in qa/convert.FORMATS instead: only the files it read re-index.
-PARSER_VERSION = 5
 
 
 @dataclass
 class IndexStats:
+    """What opening an index did: files embedded, reused, removed; why it was rebuilt."""
     embedded_files: int = 0
     resumed_files: int = 0  # finished by a run that was killed: reused
     reused_files: int = 0
@@ -42,65 +31,6 @@ class IndexStats:
     seconds: float = 0.0
     rebuilt_reason: str | None = None
     notices: list[str] = field(default_factory=list)
-
-
-def _doc_to_json(d: Document, sentences: list[list[tuple[int, int]]]) -> dict:
-    return {
-        "doc": d.doc, "title": d.title, "date": d.date, "author": d.author, "outlet": d.outlet,
-        "sha256": d.sha256,
-        "paragraphs": [{"text": p.text, "kind": p.kind, "skip": [list(r) for r in p.skip],
-                        "sentences": [list(s) for s in sents], **_place_to_json(p)}
-                       for p, sents in zip(d.paragraphs, sentences)],
-    }
-
-
-def _place_to_json(p: Paragraph) -> dict:
-    """Page and section only where the format has them, so text corpora store nothing more."""
-    out: dict = {}
-    if p.page is not None:
-        out["page"] = p.page
-        if p.page_breaks:
-            out["page_breaks"] = list(p.page_breaks)
-    if p.section:
-        out["section"] = p.section
-    return out
-
-
-def _doc_from_json(j: dict) -> tuple[Document, list[list[tuple[int, int]]]]:
-    paras = tuple(Paragraph(j["doc"], i, p["text"], p["kind"], tuple(tuple(r) for r in p["skip"]),
-                            p.get("page"), p.get("section"), tuple(p.get("page_breaks", ())))
-                  for i, p in enumerate(j["paragraphs"]))
-    doc = Document(j["doc"], j["title"], j.get("date"), j.get("author"), j.get("outlet"), paras,
-                   j.get("sha256", ""))
-    return doc, [[tuple(s) for s in p["sentences"]] for p in j["paragraphs"]]
-
-
-def passage_text(doc: Document, p: Paragraph, with_title: bool) -> str:
-    """What gets embedded and BM25-indexed for a paragraph: the title gives it context."""
-    return f"{doc.title}\n{p.text}" if with_title and doc.title else p.text
-
-
-def _json_passage_text(j: dict, p: dict, with_title: bool) -> str:
-    return f"{j['title']}\n{p['text']}" if with_title and j.get("title") else p["text"]
-
-
-SEGMENT_ROWS = 20_000  # paragraphs per segment while indexing: what a killed run keeps
-MAX_SEGMENTS = 8       # more, and the small ones are merged into one
-MAX_DEAD = 0.25        # a larger share of deleted rows, and everything is merged
-SPLIT_AHEAD = 256      # paragraphs split into sentences while the previous ones are encoded
-
-
-def _chunks(docs: list[Document], rows: int) -> list[list[Document]]:
-    """Whole documents in order, grouped until each group holds `rows` paragraphs or more."""
-    out: list[list[Document]] = [[]]
-    n = 0
-    for d in docs:
-        out[-1].append(d)
-        n += len(d.paragraphs)
-        if n >= rows:
-            out.append([])
-            n = 0
-    return [c for c in out if c]
 
 
 class _Decoded:
@@ -251,7 +181,7 @@ class Index:
         doc = self._doc_cache.get(di)
         if doc is None:
             s, local = self._doc_place(di)
-            doc, _ = _doc_from_json(self.store.segments[s].doc_json(local))
+            doc, _ = from_json(self.store.segments[s].doc_json(local))
             if len(self._doc_cache) >= 4096:
                 self._doc_cache.clear()
             self._doc_cache[di] = doc
@@ -330,7 +260,7 @@ class Index:
         return float(va @ vb)
 
     def text_for_retrieval(self, pi: int) -> str:
-        return passage_text(self.doc_of(pi), self.paragraphs[pi], self.config.title_in_text)
+        return passage_text(self.doc_of(pi).title, self.paragraphs[pi].text, self.config.title_in_text)
 
     @property
     def bm25(self) -> BM25Index:
@@ -348,13 +278,6 @@ class Index:
         return self.corpus_root.name
 
     @classmethod
-    def open(cls, corpus: str | Path, store_dir: str | Path | None = None, config: Config | None = None,
-             progress: Callable[[int, int], None] | None = None,
-             notice: Callable[[str], None] | None = None) -> "Index":
-        """Open the store for `corpus`, embedding only what changed since it was written."""
-        return Indexer(config, progress=progress, notice=notice).open(corpus, store_dir)
-
-    @classmethod
     def from_store(cls, store_dir: str | Path, config: Config | None = None,
                    embedder: Embedder | None = None) -> "Index":
         """Open an existing store as it is, without reading a corpus (StoreError if damaged;
@@ -363,251 +286,3 @@ class Index:
         if store is None:
             raise st.StoreError(f"no store in {store_dir}")
         return cls(None, Path(store_dir), config or Config.from_env(), store, IndexStats(), embedder)
-
-
-class Indexer:
-    """Brings a store up to date with its corpus (one indexer at a time, by the store's lock)
-    and opens it. A new generation replaces the old only once complete."""
-
-    def __init__(self, config: Config | None = None, embedder: Embedder | None = None,
-                 progress: Callable[[int, int], None] | None = None,
-                 notice: Callable[[str], None] | None = None):
-        self.config = config or Config.from_env()
-        self.embedder = embedder or get_embedder(self.config.model, self.config.threads, self.config.batch_size,
-                                                 self.config.backend, self.config.device)
-        self.progress = progress
-        self.notice = notice or log.warning
-
-    def open(self, corpus: str | Path, store_dir: str | Path | None = None) -> Index:
-        """Scan the corpus against the store: files the store already holds (by identity; by
-        stat while the stat cache matches) are neither parsed nor, mostly, read."""
-        root = Path(corpus).expanduser()
-        store_dir = Path(store_dir) if store_dir else default_store_for(root)
-        stats = IndexStats()
-        data = self._load_valid(store_dir, self.config, stats)
-        known = data.manifest.get("files", {}) if data is not None else {}
-        before = st.read_seen(store_dir) if data is not None else {}
-        parsed = read_corpus(root, max_file_mb=self.config.max_file_mb, known=known, seen=before)
-        index = self._open(root, parsed, store_dir, data, stats, known)
-        if parsed.seen != before and st.exists(store_dir):
-            st.write_seen(store_dir, dict(parsed.seen))
-        return index
-
-    def open_parsed(self, root: Path, parsed: Corpus, store_dir: Path) -> Index:
-        """`open` for a corpus already read (bench/scale.py hands one over without files)."""
-        stats = IndexStats()
-        return self._open(root, parsed, store_dir, self._load_valid(store_dir, self.config, stats), stats,
-                          None)
-
-    def _open(self, root: Path, parsed: Corpus, store_dir: Path, data: st.Store | None, stats: IndexStats,
-              known: dict | None) -> Index:
-        config, notice = self.config, self.notice
-        t0 = time.perf_counter()
-        for s in parsed.skipped:
-            stats.notices.append(f"skipped {s.path}: {s.reason}")
-        if data is None or self._changed(data, parsed):
-            with st.locked(store_dir, notice):
-                data = self._load_valid(store_dir, config, stats)  # another indexer may have finished
-                if parsed.unchanged and known is not None and (data.manifest.get("files") if data else {}) != known:
-                    # the store changed since the scan: its stubs may not stand for what it holds now
-                    parsed = read_corpus(root, max_file_mb=config.max_file_mb)
-                if data is None or self._changed(data, parsed):
-                    if stats.rebuilt_reason:
-                        notice(f"rebuilding the index: {stats.rebuilt_reason}")
-                    data = self._update(store_dir, parsed, data, config, self.embedder, stats, self.progress)
-        if not (stats.embedded_files or stats.removed_files or stats.resumed_files):
-            stats.reused_files = len(parsed.documents)
-        stats.seconds = time.perf_counter() - t0
-        return Index(root, store_dir, config, data, stats, self.embedder, parsed.skipped)
-
-    @staticmethod
-    def _build_keys(config: Config) -> dict:
-        return {"model": config.model, "parser": PARSER_VERSION, "title_in_text": config.title_in_text,
-                "sentence_vectors": config.sentence_vectors, "backend": config.backend}
-
-    @classmethod
-    def _load_valid(cls, store_dir: Path, config: Config, stats: IndexStats) -> st.Store | None:
-        try:
-            data = st.load(store_dir)
-        except st.StoreError as e:
-            stats.rebuilt_reason = f"store in {store_dir} is damaged ({e})"
-            return None
-        if data is None:
-            return None
-        m = data.manifest
-        for key, value in cls._build_keys(config).items():
-            if m.get(key) != value:
-                stats.rebuilt_reason = f"it was built with {key}={m.get(key)!r}, now {value!r}"
-                return None
-        return data
-
-    @staticmethod
-    def _changed(data: st.Store, parsed: Corpus) -> bool:
-        return data.manifest.get("files") != {d.doc: d.sha256 for d in parsed.documents}
-
-    @classmethod
-    def _update(cls, store_dir: Path, parsed: Corpus, old: st.Store | None, config: Config,
-                embedder: Embedder, stats: IndexStats, progress) -> st.Store:
-        """Tombstone the rows of changed and deleted files, reuse the segments a killed run
-        finished, embed the rest into new segments of SEGMENT_ROWS paragraphs, merge if the
-        store has grown ragged, and commit a generation."""
-        current = {d.doc: d.sha256 for d in parsed.documents}
-        keys = cls._build_keys(config)
-        entries: list[dict] = []
-        kept: set[str] = set()
-        if old is not None:
-            for si, seg in enumerate(old.segments):
-                dead = set(old.dead[si])
-                for d, (name, sha) in enumerate(seg.docs):
-                    if d in dead:
-                        continue
-                    if current.get(name) == sha and name not in kept:
-                        kept.add(name)
-                    else:
-                        dead.add(d)
-                        stats.removed_files += name not in current
-                entries.append({"name": seg.name, "dead": dead, "seg": seg})
-        stats.reused_files = len(kept)
-        wanted = {d.doc: d.sha256 for d in parsed.documents if d.doc not in kept}
-        if stats.rebuilt_reason is None:  # a damaged or outdated store is rebuilt from scratch
-            for seg in st.finished_segments(store_dir):
-                if seg.docs and seg.info.get("build") == keys and \
-                        all(wanted.get(n) == s for n, s in seg.docs):
-                    entries.append({"name": seg.name, "dead": set(), "seg": seg})
-                    for n, _ in seg.docs:
-                        wanted.pop(n)
-                    stats.resumed_files += len(seg.docs)
-        todo = [d for d in parsed.documents if d.doc in wanted]
-        if any(d.doc in parsed.unchanged for d in todo):  # a stub would be indexed as an empty file
-            raise RuntimeError("the corpus scan's stubs do not match the store it updates")
-        total = sum(len(d.paragraphs) for d in todo)
-        done = 0
-
-        def tick(n):
-            nonlocal done
-            done += n
-            if progress:
-                progress(done, total)
-
-        phase = getattr(progress, "phase", None)  # a front end's display may show the uncounted steps
-        if todo and phase and not embedder.loaded:
-            phase(f"loading the embedding model to embed {total} paragraphs")
-        if todo:
-            tick(0)
-        for batch in _chunks(todo, SEGMENT_ROWS):
-            seg = cls._embed_segment(store_dir, batch, config, embedder, stats, tick, keys)
-            entries.append({"name": seg.name, "dead": set(), "seg": seg})
-        stats.embedded_files = len(todo)
-        dims = {int(e["seg"].info["dim"]) for e in entries if e["seg"].n_paragraphs}
-        dim = dims.pop() if len(dims) == 1 else (int(old.manifest["dim"]) if old is not None and not todo
-                                                 else embedder.dim)
-        entries = cls._maybe_merge(store_dir, entries, config, keys)
-        live_p = live_s = live_d = 0
-        for e in entries:
-            seg = e["seg"]
-            for d in range(len(seg.docs)):
-                if d not in e["dead"]:
-                    a, b = int(seg.doc_paragraphs[d]), int(seg.doc_paragraphs[d + 1])
-                    live_d += 1
-                    live_p += b - a
-                    if b > a:
-                        live_s += int(seg.par_sentences[b - 1, 1] - seg.par_sentences[a, 0])
-        manifest = dict(keys, format=st.FORMAT, dim=dim, files=current, documents=live_d,
-                        paragraphs=live_p, sentences=live_s,
-                        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        if phase and todo:
-            phase("writing the store")
-        st.commit(store_dir, manifest, [{"name": e["name"], "dead": e["dead"]} for e in entries])
-        return st.load(store_dir)
-
-    @staticmethod
-    def _embed_segment(store_dir: Path, docs: list[Document], config: Config, embedder: Embedder,
-                       stats: IndexStats, tick, keys: dict) -> st.Segment:
-        """Sentence splitting (pysbd, ~5 ms a paragraph: an eighth of CPU encoding, ten times a
-        GPU's) runs one piece ahead in a thread while the model encodes the piece before."""
-        pieces = _chunks(docs, SPLIT_AHEAD)
-
-        def split(part: list[Document]):
-            return [(d, [split_sentences(p.text, p.skip) if p.answerable else [] for p in d.paragraphs])
-                    for d in part]
-
-        todo, par_texts, pars, sents = [], [], [], []
-        n_sentences = 0
-        dim = embedder.dim
-        pool = ThreadPoolExecutor(1, thread_name_prefix="qa-split")
-        try:
-            ahead = pool.submit(split, pieces[0]) if pieces else None
-            for i in range(len(pieces)):
-                part = ahead.result()
-                ahead = pool.submit(split, pieces[i + 1]) if i + 1 < len(pieces) else None
-                texts, part_spans = [], []
-                for d, ss in part:
-                    for p, sentences in zip(d.paragraphs, ss):
-                        text = passage_text(d, p, config.title_in_text)
-                        shift = len(text) - len(p.text)  # the title prefix
-                        texts.append(text)
-                        part_spans.append([(a + shift, b + shift) for a, b in sentences])
-                if config.sentence_vectors == "separate":
-                    pars.append(embedder.encode_documents(texts, tick))
-                    sents.append(embedder.encode_documents(
-                        [t[a:b] for t, sp in zip(texts, part_spans) for a, b in sp]).reshape(-1, dim))
-                else:
-                    pv, per_text = embedder.encode_with_spans(texts, part_spans, tick)
-                    pars.append(pv)
-                    sents.extend(per_text)
-                todo.extend(part)
-                par_texts.extend(texts)
-                n_sentences += sum(len(sp) for sp in part_spans)
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)  # on a cancel, leave the last piece behind
-        new_par = np.concatenate(pars) if pars else np.zeros((0, dim), np.float32)
-        new_sent = np.concatenate(sents) if sents else np.zeros((0, dim), np.float32)
-        stats.embedded_paragraphs += len(par_texts)
-        stats.embedded_sentences += n_sentences
-        name = st.write_segment(store_dir, [_doc_to_json(d, ss) for d, ss in todo],
-                                np.asarray(new_par, np.float32).reshape(-1, dim),
-                                np.asarray(new_sent, np.float32).reshape(-1, dim), par_texts, build=keys)
-        return st.open_segment(store_dir, name)
-
-    @staticmethod
-    def _maybe_merge(store_dir: Path, entries: list[dict], config: Config, keys: dict) -> list[dict]:
-        """Merge everything when over MAX_DEAD of the rows are deleted; else, past MAX_SEGMENTS,
-        merge the segments below the ANN threshold (cheap: the large ones keep their graphs)."""
-        rows = sum(e["seg"].n_paragraphs for e in entries)
-        dead = sum(int(e["seg"].doc_paragraphs[d + 1] - e["seg"].doc_paragraphs[d])
-                   for e in entries for d in e["dead"])
-        if rows and dead > MAX_DEAD * rows:
-            pick = list(range(len(entries)))
-        elif len(entries) > MAX_SEGMENTS:
-            pick = [i for i, e in enumerate(entries) if e["seg"].n_paragraphs < ann.ANN_THRESHOLD]
-        else:
-            return entries
-        if len(pick) < 2 and not (pick and entries[pick[0]]["dead"]):
-            return entries
-        return merge(store_dir, entries, pick, config.title_in_text, keys)
-
-
-def merge(store_dir: Path, entries: list[dict], pick: list[int], with_title: bool, keys: dict) -> list[dict]:
-    """Rewrite the live documents of entries[pick] as one segment (BM25 postings and, when large
-    enough, the HNSW graph rebuilt), placed where the first picked one was."""
-    docs, pv, sv, texts = [], [], [], []
-    for i in pick:
-        seg, dead = entries[i]["seg"], entries[i]["dead"]
-        for d in range(len(seg.docs)):
-            if d in dead:
-                continue
-            j = seg.doc_json(d)
-            a, b = int(seg.doc_paragraphs[d]), int(seg.doc_paragraphs[d + 1])
-            docs.append(j)
-            pv.append(np.asarray(seg.vectors[a:b], np.float32))
-            if b > a:
-                sv.append(np.asarray(seg.sentence_vectors[int(seg.par_sentences[a, 0]):
-                                                          int(seg.par_sentences[b - 1, 1])], np.float32))
-            texts.extend(_json_passage_text(j, p, with_title) for p in j["paragraphs"])
-    dim = int(entries[pick[0]]["seg"].info["dim"])
-    cat = lambda parts: np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)  # noqa: E731
-    name = st.write_segment(store_dir, docs, cat(pv), cat(sv), texts, build=keys)
-    merged = {"name": name, "dead": set(), "seg": st.open_segment(store_dir, name)}
-    out = [e for i, e in enumerate(entries) if i not in set(pick)]
-    out.insert(min(pick), merged)
-    return out

@@ -66,10 +66,6 @@ class Postings:
         for name, arr in zip(POSTING_FILES, (self.terms, self.indptr, self.rows, self.tf, self.doclen)):
             write(folder / name, arr)
 
-    @classmethod
-    def load(cls, folder: Path, read) -> "Postings":
-        return cls(*(read(folder / name) for name in POSTING_FILES))
-
     def lookup(self, term: bytes) -> int:
         """The term's column, or -1."""
         i = int(np.searchsorted(self.terms, term))

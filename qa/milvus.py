@@ -1,5 +1,5 @@
 """Milvus as the paragraph store: `--store milvus://[user:password@]host:port/collection`, or a
-local `.db` path for milvus-lite.
+local `.db` path for milvus-lite (parsed in qa/location.py).
 
 The corpus is still read, split and embedded locally into the corpus' ordinary local store (the
 "local cache": documents, sentence spans and vectors, BM25 for the readers), exactly as without
@@ -20,20 +20,19 @@ import logging
 import re
 import socket
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from .errors import QAError
+from .location import StoreLocation, Target, parse_target
 
 log = logging.getLogger("qa")
 
 SCHEMA = 1  # bump when the collection's fields change
 INSTALL_HINT = "Milvus stores need pymilvus: pip install -c constraints.txt -e '.[milvus]'"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 _TEXT_BYTES = 60000  # VARCHAR limit is 65,535 bytes
 _BATCH = 256
 _META = "qa.meta"  # the collection property holding what it was built with
@@ -44,61 +43,6 @@ _BM25 = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s' defaults (method "lucene"), a
 # the server's next time tick, as the collection's "Strong" level does: ~200 ms a call on the
 # 2.3.5 server, i.e. most of a question's latency (bench/milvus.py).
 READS = "Session"
-
-
-def is_milvus(store) -> bool:
-    """True for a store string that names Milvus (a milvus:// URL or a milvus-lite .db file)."""
-    if store is None:
-        return False
-    text = str(store)
-    return text.startswith("milvus://") or text.endswith(".db")
-
-
-@dataclass(frozen=True)
-class Target:
-    uri: str  # what MilvusClient takes: http://host:port, or the milvus-lite path
-    collection: str
-    token: str = field(default="", repr=False)
-    lite: bool = False
-
-    @property
-    def shown(self) -> str:
-        """The target for messages: never the password."""
-        return f"{self.uri} collection {self.collection}"
-
-
-def parse_target(store: str, token: str = "") -> Target:
-    """A Target, or QAError (one line) for a malformed one. `token` ("user:password") comes from
-    QA_MILVUS_TOKEN when the URL carries no credentials."""
-    text = str(store)
-    if not text.startswith("milvus://"):
-        path = Path(text).expanduser()
-        if path.exists() and not (path.is_dir() or path.is_file()):
-            raise QAError(f"--store {text}: not a milvus-lite database")
-        if not path.parent.is_dir():
-            raise QAError(f"--store {text}: folder {path.parent} does not exist")
-        return Target(str(path.resolve()), "qa", "", lite=True)
-    parts = urlsplit(text)
-    try:
-        port = parts.port or 19530
-    except ValueError:
-        raise QAError(f"--store {_hide(text)}: the port is not a number") from None
-    host = parts.hostname
-    collection = parts.path.strip("/")
-    if not host:
-        raise QAError(f"--store {_hide(text)}: no host; use milvus://host:19530/collection")
-    if not collection:
-        raise QAError(f"--store {_hide(text)}: no collection; use milvus://{host}:{port}/collection")
-    if not _NAME.match(collection):
-        raise QAError(f"--store {_hide(text)}: collection names are letters, digits and _, "
-                      f"not starting with a digit")
-    if parts.username:
-        token = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-    return Target(f"http://{host}:{port}", collection, token)
-
-
-def _hide(text: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", text)
 
 
 def _client_module():
@@ -483,16 +427,14 @@ class Remote:
         return lambda index: cls(index, dense=self.dense, lexical=self.lexical)
 
 
-def open_index(corpus, store: str, config, progress=None, notice=None):
-    """(Index, Remote): the local index of `corpus` (in its usual local store, the cache) brought
-    up to date, then the Milvus collection brought in line with it. Connection, credentials and
-    the collection's model are checked before anything is embedded."""
-    from .config import default_store_for
-    from .index import Index
-    target = parse_target(store, config.milvus_token)
+def open_index(location: StoreLocation, config, progress=None, notice=None):
+    """(Index, Remote): the local index of the corpus (in its usual local store, the cache)
+    brought up to date, then the Milvus collection brought in line with it. Connection,
+    credentials and the collection's model are checked before anything is embedded."""
+    from .indexer import Indexer
+    target = parse_target(location.uri, config.milvus_token)
     collection = Collection(target, config.model)
-    idx = Index.open(corpus, default_store_for(Path(corpus).expanduser()), config, progress=progress,
-                     notice=notice)
+    idx = Indexer(config, progress=progress, notice=notice).open(location.corpus, location.path)
     stats = collection.sync(idx, notice)
     dense = MilvusStore(collection, idx)
     lexical = MilvusLexical(collection, idx) if collection.lexical else None

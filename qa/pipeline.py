@@ -9,13 +9,17 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
 from .config import ANSWERERS, SEEDS_DIR, Config
 from .errors import QAError
 from .index import Index
+from .location import StoreLocation, parse_location
 from .text import terms
 from .types import Answer, Reader, Retriever, Turn
+
+if TYPE_CHECKING:
+    from .milvus import Remote
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -127,16 +131,23 @@ def _built(stage, method: str, *args):
     return stage(*args) if isinstance(stage, type) or not hasattr(stage, method) else stage
 
 
-def open_index(corpus: str | Path, store: str | Path | None, config: Config,
-               progress: Callable[[int, int], None] | None = None,
-               notice: Callable[[str], None] | None = None):
-    """(index, Milvus stores or None): the index of `corpus` in a local store folder, or in a
-    Milvus one (milvus://... or a milvus-lite .db) kept in line with the local cache."""
-    from .milvus import is_milvus
-    if is_milvus(store):
+class OpenIndex(NamedTuple):
+    """An index brought up to date with its corpus and, with a Milvus store, the stores to give the
+    retriever (None for a local store)."""
+
+    index: Index
+    remote: Remote | None
+
+
+def open_index(location: StoreLocation, config: Config, progress: Callable[[int, int], None] | None = None,
+               notice: Callable[[str], None] | None = None) -> OpenIndex:
+    """The index of the corpus at `location` (qa/location.py `parse_location`): in a local store
+    folder, or in a Milvus collection kept in line with the local cache."""
+    if location.kind == "milvus":
         from .milvus import open_index as open_milvus
-        return open_milvus(corpus, str(store), config, progress, notice)
-    return Index.open(corpus, store, config, progress=progress, notice=notice), None
+        return OpenIndex(*open_milvus(location, config, progress, notice))
+    from .indexer import Indexer
+    return OpenIndex(Indexer(config, progress=progress, notice=notice).open(location.corpus, location.path), None)
 
 
 class QA:
@@ -146,14 +157,14 @@ class QA:
     by name, `retriever` is one of retrieve.RETRIEVERS and `reader` one of ANSWERERS.
     """
 
-    def __init__(self, corpus: str | Path = SEEDS_DIR, store: str | Path | None = None,
+    def __init__(self, corpus: str | Path = SEEDS_DIR, store: str | Path | StoreLocation | None = None,
                  config: Config | None = None, progress: Callable[[int, int], None] | None = None,
                  notice: Callable[[str], None] | None = None, *,
                  retriever: "Retriever | Callable | str" = "hybrid", reader: "Reader | Callable | str | None" = None):
         from .retrieve import RETRIEVERS
         self.config = config or Config.from_env()
         # with a Milvus store (qa/milvus.py), `remote` holds its stores for the retriever
-        self.index, self.remote = open_index(corpus, store, self.config, progress, notice)
+        self.index, self.remote = open_index(parse_location(store, corpus), self.config, progress, notice)
         if isinstance(retriever, str):
             if retriever not in RETRIEVERS:
                 raise QAError(f"unknown retriever {retriever!r} (choose from {', '.join(RETRIEVERS)})")
@@ -217,11 +228,10 @@ _OPEN_LOCK = threading.Lock()
 def answer(question: str, *, corpus: str | Path = SEEDS_DIR, store: str | Path | None = None,
            top_k: int | None = None, history: Sequence | None = None) -> Answer:
     """Answer from `corpus`; its index is opened (or built) once and kept open in this process."""
-    from .milvus import is_milvus
-    key = (str(Path(corpus).expanduser().resolve()),
-           str(store) if is_milvus(store) else str(Path(store).resolve()) if store else "")
+    location = parse_location(store, corpus)
+    key = (str(location.corpus.resolve()), location.key)
     with _OPEN_LOCK:
         qa = _OPEN.get(key)
         if qa is None:
-            qa = _OPEN[key] = QA(corpus, store)
+            qa = _OPEN[key] = QA(corpus, location)
     return qa.ask(question, top_k=top_k, history=history)

@@ -121,9 +121,9 @@ def embedder():
 def seeds_store_dir(tmp_path_factory, embedder) -> Path:
     """A temp folder holding the seeds' index (built once per session)."""
     from qa.config import Config
-    from qa.index import Index
+    from qa.indexer import Indexer
     store = tmp_path_factory.mktemp("seeds-store")
-    Index.open(SEEDS_PATH, store, Config(), notice=quiet)
+    Indexer(Config(), notice=quiet).open(SEEDS_PATH, store)
     return store
 
 

@@ -312,9 +312,9 @@ def test_read_file_of_a_converted_format_raises_reason(tmp_path):
 # --- the store keeps page and section ---------------------------------------------------------
 
 def test_index_json_round_trip_keeps_page_and_section(tmp_path):
-    from qa.index import _doc_from_json, _doc_to_json
+    from qa.document import from_json, to_json
     for name, data in (("a.pdf", seed_pdf(FOX)), ("b.html", seed_html(FOX))):
         write(tmp_path / name, data)
     for doc in read_corpus(tmp_path).documents:
-        back, _ = _doc_from_json(_doc_to_json(doc, [[] for _ in doc.paragraphs]))
+        back, _ = from_json(to_json(doc, [[] for _ in doc.paragraphs]))
         assert back.paragraphs == doc.paragraphs

@@ -587,7 +587,7 @@ def test_files_changed_just_now_are_not_remembered(tmp_path):
 
 def test_a_wrong_stat_cache_entry_costs_a_read_not_a_wrong_answer(tmp_path, monkeypatch):
     import qa.corpus as corpus
-    from qa.corpus import Seen
+    from qa.seen import Seen
     monkeypatch.setattr(corpus, "RACY_NS", 0)
     path = write(tmp_path / "a.txt", "title A\n\nThe ferry left at noon.")
     first = read_corpus(tmp_path)

@@ -1,4 +1,4 @@
-"""qa.index: incremental indexing, interrupted updates, and the indexer lock."""
+"""qa.indexer: incremental indexing, interrupted updates, and the indexer lock."""
 from __future__ import annotations
 
 import os
@@ -17,6 +17,9 @@ from qa import store as st
 from qa.config import Config
 from qa.embed import Embedder
 from qa.index import Index
+from qa.indexer import Indexer
+from qa.seen import SEEN, read_seen
+from qa.store import generations
 
 pytestmark = pytest.mark.usefixtures("qa_isolated", "embedder")
 
@@ -55,19 +58,19 @@ def forbid_embedding(monkeypatch):
     monkeypatch.setattr(Embedder, "dim", property(boom))
 
 
-def open_in_thread(*args, timeout=120, **kw):
-    """Index.open with a time limit, so a lock that is never released fails instead of hanging."""
+def open_in_thread(corpus, store, config, timeout=120, **kw):
+    """Indexer.open with a time limit, so a lock that is never released fails instead of hanging."""
     box = {}
 
     def run():
         try:
-            box["idx"] = Index.open(*args, **kw)
+            box["idx"] = Indexer(config, **kw).open(corpus, store)
         except BaseException as e:  # noqa: BLE001
             box["err"] = e
     t = threading.Thread(target=run, daemon=True)
     t.start()
     t.join(timeout)
-    assert not t.is_alive(), "Index.open hung (lock left held?)"
+    assert not t.is_alive(), "Indexer.open hung (lock left held?)"
     if "err" in box:
         raise box["err"]
     return box["idx"]
@@ -77,7 +80,7 @@ def open_in_thread(*args, timeout=120, **kw):
 def built(tmp_path, small_corpus):
     """The small corpus indexed once: (corpus, store, index)."""
     store = tmp_path / "store"
-    idx = Index.open(small_corpus, store, Config(), notice=quiet)
+    idx = Indexer(Config(), notice=quiet).open(small_corpus, store)
     assert idx.stats.embedded_files == 3
     assert idx.stats.reused_files == 0 and idx.stats.removed_files == 0
     return small_corpus, store, idx
@@ -100,7 +103,7 @@ def test_reopen_unchanged_embeds_nothing_and_needs_no_model(built, monkeypatch):
     before = rows_by_doc(st.load(store))
     gen_before = (store / "CURRENT").read_text()
     forbid_embedding(monkeypatch)
-    again = Index.open(corpus, store, Config(), notice=quiet)
+    again = Indexer(Config(), notice=quiet).open(corpus, store)
     s = again.stats
     assert (s.embedded_files, s.embedded_paragraphs, s.embedded_sentences) == (0, 0, 0)
     assert s.removed_files == 0 and s.rebuilt_reason is None
@@ -111,7 +114,7 @@ def test_reopen_unchanged_embeds_nothing_and_needs_no_model(built, monkeypatch):
 
 def test_reopen_unchanged_counts_reused_files(built):
     corpus, store, idx = built
-    again = Index.open(corpus, store, Config(), notice=quiet)
+    again = Indexer(Config(), notice=quiet).open(corpus, store)
     assert again.stats.embedded_files == 0
     assert again.stats.reused_files == 3
 
@@ -121,7 +124,7 @@ def test_modified_file_is_the_only_one_embedded(built):
     before = rows_by_doc(st.load(store))
     (corpus / "beta.txt").write_text(SMALL_CORPUS["beta.txt"] + "\nPrices fell by a third at the market.\n\n"
                                      "Exports to the north doubled.\n", encoding="utf-8")
-    new = Index.open(corpus, store, Config(), notice=quiet)
+    new = Indexer(Config(), notice=quiet).open(corpus, store)
     beta = next(d for d in new.documents if d.doc == "beta.txt")
     assert new.stats.embedded_files == 1
     assert new.stats.reused_files == 2 and new.stats.removed_files == 0
@@ -141,7 +144,7 @@ def test_deleted_file_is_removed(built):
     corpus, store, idx = built
     before = rows_by_doc(st.load(store))
     (corpus / "gamma.txt").unlink()
-    new = Index.open(corpus, store, Config(), notice=quiet)
+    new = Indexer(Config(), notice=quiet).open(corpus, store)
     assert new.stats.removed_files == 1
     assert new.stats.embedded_files == 0 and new.stats.reused_files == 2
     assert all(p.doc != "gamma.txt" for p in new.paragraphs)
@@ -159,7 +162,7 @@ def test_added_file_is_the_only_one_embedded(built):
     before = rows_by_doc(st.load(store))
     (corpus / "delta.txt").write_text("title Ferry strike ends\n\nThe ferry crews ended their strike on "
                                       "Sunday.\n\nServices resume at dawn.\n", encoding="utf-8")
-    new = Index.open(corpus, store, Config(), notice=quiet)
+    new = Indexer(Config(), notice=quiet).open(corpus, store)
     assert new.stats.embedded_files == 1 and new.stats.reused_files == 3
     assert new.stats.embedded_paragraphs == 2
     after = rows_by_doc(st.load(store))
@@ -179,8 +182,8 @@ def test_incremental_vectors_match_a_fresh_build(built, tmp_path):
     (corpus / "alpha.txt").write_text(SMALL_CORPUS["alpha.txt"].replace("Tuesday", "Thursday"),
                                       encoding="utf-8")
     (corpus / "beta.txt").unlink()
-    updated = Index.open(corpus, store, Config(), notice=quiet)
-    fresh = Index.open(corpus, tmp_path / "fresh", Config(), notice=quiet)
+    updated = Indexer(Config(), notice=quiet).open(corpus, store)
+    fresh = Indexer(Config(), notice=quiet).open(corpus, tmp_path / "fresh")
     keys = sorted((p.doc, p.paragraph) for p in fresh.paragraphs)
     assert sorted((p.doc, p.paragraph) for p in updated.paragraphs) == keys
     for doc, n in keys:
@@ -221,7 +224,7 @@ def test_interrupt_while_embedding_leaves_old_store(built, monkeypatch):
         return run
     patch_encoders(monkeypatch, interrupted)
     with pytest.raises(KeyboardInterrupt):
-        Index.open(corpus, store, Config(), notice=quiet)
+        Indexer(Config(), notice=quiet).open(corpus, store)
     assert calls, "the update never reached the embedder"
     _assert_previous_generation_intact(store, gen, rows, files)
     monkeypatch.undo()
@@ -235,7 +238,7 @@ def test_interrupt_while_writing_leaves_old_store(built, monkeypatch):
     gen = (store / "CURRENT").read_text().strip()
     rows, files = rows_by_doc(st.load(store)), dict(st.load(store).manifest["files"])
     (corpus / "gamma.txt").write_text(SMALL_CORPUS["gamma.txt"].replace("March", "April"), encoding="utf-8")
-    real = st._write_json
+    real = generations.write_json
     seen = []
 
     def write_json(path, obj):
@@ -244,9 +247,9 @@ def test_interrupt_while_writing_leaves_old_store(built, monkeypatch):
             assert list((store / "segments").glob("s-*/vectors.npy"))
             raise KeyboardInterrupt
         real(path, obj)
-    monkeypatch.setattr(st, "_write_json", write_json)
+    monkeypatch.setattr(generations, "write_json", write_json)
     with pytest.raises(KeyboardInterrupt):
-        Index.open(corpus, store, Config(), notice=quiet)
+        Indexer(Config(), notice=quiet).open(corpus, store)
     assert "manifest.json" in seen
     _assert_previous_generation_intact(store, gen, rows, files)
     assert [p.name for p in store.iterdir() if p.name.startswith("g-")] == [gen]
@@ -261,9 +264,9 @@ def test_interrupt_while_writing_leaves_old_store(built, monkeypatch):
 _KILLED_CHILD = textwrap.dedent("""
     import sys, time
     import numpy as np
-    from qa import store as st
     from qa.embed import Embedder
-    from qa.index import Index
+    from qa.indexer import Indexer
+    from qa.store import generations
 
     # No model in the child: random unit vectors of the real dimension.
     rng = np.random.default_rng(0)
@@ -278,14 +281,14 @@ _KILLED_CHILD = textwrap.dedent("""
     Embedder.encode_with_spans = fake_with_spans
     Embedder.dim = property(lambda self: 384)
 
-    real = st._write_json
+    real = generations.write_json
     def slow_write(path, obj):
         if path.name == "manifest.json":
             print("WRITING", path.parent.name, flush=True)
             time.sleep(120)
         real(path, obj)
-    st._write_json = slow_write
-    Index.open(sys.argv[1], sys.argv[2], notice=lambda m: None)
+    generations.write_json = slow_write
+    Indexer(notice=lambda m: None).open(sys.argv[1], sys.argv[2])
     print("FINISHED", flush=True)
 """)
 
@@ -347,7 +350,7 @@ def test_second_indexer_waits_and_reuses_the_first_ones_work(tmp_path, small_cor
 
     def run(name, notice):
         try:
-            results[name] = Index.open(small_corpus, store, Config(), notice=notice)
+            results[name] = Indexer(Config(), notice=notice).open(small_corpus, store)
         except BaseException as e:  # noqa: BLE001
             errors.append(e)
 
@@ -384,12 +387,12 @@ def test_open_waits_for_a_held_lock(tmp_path, small_corpus):
             waiting.set()
 
     def run():
-        done["idx"] = Index.open(small_corpus, store, Config(), notice=notice)
+        done["idx"] = Indexer(Config(), notice=notice).open(small_corpus, store)
 
     with st.locked(store):
         t = threading.Thread(target=run, daemon=True)
         t.start()
-        assert waiting.wait(30), "Index.open did not report that it waits for the lock"
+        assert waiting.wait(30), "Indexer.open did not report that it waits for the lock"
         time.sleep(0.2)
         assert t.is_alive() and "idx" not in done
         assert not st.exists(store)  # nothing written while the lock is held
@@ -404,7 +407,7 @@ def test_open_waits_for_a_held_lock(tmp_path, small_corpus):
 def test_killed_build_resumes_from_its_finished_segments(tmp_path, small_corpus, monkeypatch):
     """Segments of SEGMENT_ROWS paragraphs are written as they finish: after an interruption the
     next run embeds only the files no finished segment holds."""
-    import qa.index as qi
+    import qa.indexer as qi
     monkeypatch.setattr(qi, "SEGMENT_ROWS", 1)  # one file per segment
     store = tmp_path / "store"
     calls = []
@@ -418,7 +421,7 @@ def test_killed_build_resumes_from_its_finished_segments(tmp_path, small_corpus,
         return run
     patch_encoders(monkeypatch, third_fails)
     with pytest.raises(KeyboardInterrupt):
-        Index.open(small_corpus, store, Config(), notice=quiet)
+        Indexer(Config(), notice=quiet).open(small_corpus, store)
     assert not st.exists(store)  # no generation yet
     assert len(list((store / "segments").glob("s-*"))) == 2
     idx = open_in_thread(small_corpus, store, Config(), notice=quiet)
@@ -429,13 +432,13 @@ def test_killed_build_resumes_from_its_finished_segments(tmp_path, small_corpus,
 
 def test_many_updates_are_merged(built, monkeypatch):
     """Past MAX_SEGMENTS the small segments are merged into one; the rows stay the same."""
-    import qa.index as qi
+    import qa.indexer as qi
     monkeypatch.setattr(qi, "MAX_SEGMENTS", 2)
     corpus, store, idx = built
     for i in range(3):
         (corpus / f"extra{i}.txt").write_text(f"title Extra {i}\n\nExtra paragraph number {i}.\n",
                                               encoding="utf-8")
-        new = Index.open(corpus, store, Config(), notice=quiet)
+        new = Indexer(Config(), notice=quiet).open(corpus, store)
         assert new.stats.embedded_files == 1
         assert len(st.load(store).segments) <= 2
     assert len(list((store / "segments").iterdir())) == len(st.load(store).segments)
@@ -460,13 +463,13 @@ def test_reopen_unchanged_reads_no_file(tmp_path, small_corpus, monkeypatch):
     import qa.corpus as corpus
     monkeypatch.setattr(corpus, "RACY_NS", 0)  # the fixture's files are seconds old: trust their stat
     store = tmp_path / "store"
-    Index.open(small_corpus, store, Config(), notice=quiet)
-    assert set(st.read_seen(store)) == {"alpha.txt", "beta.txt", "gamma.txt"}
+    Indexer(Config(), notice=quiet).open(small_corpus, store)
+    assert set(read_seen(store)) == {"alpha.txt", "beta.txt", "gamma.txt"}
     reads = []
     real = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real(self))
     forbid_embedding(monkeypatch)
-    again = Index.open(small_corpus, store, Config(), notice=quiet)
+    again = Indexer(Config(), notice=quiet).open(small_corpus, store)
     assert [r for r in reads if r.endswith(".txt")] == []
     assert again.stats.reused_files == 3 and again.stats.embedded_files == 0
     assert len(again.paragraphs) == 9 and "comet" in " ".join(p.text for p in again.paragraphs)
@@ -476,10 +479,10 @@ def test_an_edit_after_the_cached_scan_is_indexed(tmp_path, small_corpus, monkey
     import qa.corpus as corpus
     monkeypatch.setattr(corpus, "RACY_NS", 0)
     store = tmp_path / "store"
-    Index.open(small_corpus, store, Config(), notice=quiet)
+    Indexer(Config(), notice=quiet).open(small_corpus, store)
     (small_corpus / "beta.txt").write_text(SMALL_CORPUS["beta.txt"] + "\nExports to the north doubled.\n",
                                            encoding="utf-8")
-    new = Index.open(small_corpus, store, Config(), notice=quiet)
+    new = Indexer(Config(), notice=quiet).open(small_corpus, store)
     assert new.stats.embedded_files == 1 and new.stats.reused_files == 2
     assert any(p.text == "Exports to the north doubled." for p in new.paragraphs)
 
@@ -488,27 +491,27 @@ def test_a_damaged_stat_cache_only_costs_reading(tmp_path, small_corpus, monkeyp
     import qa.corpus as corpus
     monkeypatch.setattr(corpus, "RACY_NS", 0)
     store = tmp_path / "store"
-    Index.open(small_corpus, store, Config(), notice=quiet)
-    (store / st.SEEN).write_text('{"format": 1, "files": {"alpha.txt": [1, 2]}', encoding="utf-8")
+    Indexer(Config(), notice=quiet).open(small_corpus, store)
+    (store / SEEN).write_text('{"format": 1, "files": {"alpha.txt": [1, 2]}', encoding="utf-8")
     forbid_embedding(monkeypatch)
-    again = Index.open(small_corpus, store, Config(), notice=quiet)
+    again = Indexer(Config(), notice=quiet).open(small_corpus, store)
     assert again.stats.reused_files == 3 and len(again.paragraphs) == 9
-    assert set(st.read_seen(store)) == {"alpha.txt", "beta.txt", "gamma.txt"}  # written again
+    assert set(read_seen(store)) == {"alpha.txt", "beta.txt", "gamma.txt"}  # written again
 
 
 def test_stubs_are_read_again_when_the_store_changed_since_the_scan(tmp_path, small_corpus):
     """Scan against one generation, another indexer commits a newer one before the lock: the
     scan's stubs stood for the old generation, so the files are read again, not indexed empty."""
     from qa.corpus import read_corpus
-    from qa.index import IndexStats, Indexer
+    from qa.index import IndexStats
     store = tmp_path / "store"
-    Index.open(small_corpus, store, Config(), notice=quiet)
+    Indexer(Config(), notice=quiet).open(small_corpus, store)
     known = dict(st.load(store).manifest["files"])
     parsed = read_corpus(small_corpus, known=known)
     assert parsed.unchanged == {"alpha.txt", "beta.txt", "gamma.txt"}
     original = (small_corpus / "beta.txt").read_text(encoding="utf-8")
     (small_corpus / "beta.txt").write_text(original + "\nExports to the north doubled.\n", encoding="utf-8")
-    Index.open(small_corpus, store, Config(), notice=quiet)  # the other indexer
+    Indexer(Config(), notice=quiet).open(small_corpus, store)  # the other indexer
     (small_corpus / "beta.txt").write_text(original, encoding="utf-8")  # back to what the scan saw
     ix = Indexer(Config(), notice=quiet)
     idx = ix._open(small_corpus, parsed, store, st.load(store), IndexStats(), known)
@@ -520,14 +523,14 @@ def test_stubs_are_read_again_when_the_store_changed_since_the_scan(tmp_path, sm
 def test_splitting_sentences_ahead_in_pieces_builds_the_same_store(tmp_path, small_corpus, monkeypatch):
     """Sentences are split one piece ahead of the encoder; pieces of one paragraph give the same
     rows, spans and (up to batch-shape rounding) vectors as one piece for everything."""
-    import qa.index as index_mod
-    whole = Index.open(small_corpus, tmp_path / "whole", Config(), notice=quiet)
+    import qa.indexer as index_mod
+    whole = Indexer(Config(), notice=quiet).open(small_corpus, tmp_path / "whole")
     monkeypatch.setattr(index_mod, "SPLIT_AHEAD", 1)
     seen_threads = []
     real_split = index_mod.split_sentences
     monkeypatch.setattr(index_mod, "split_sentences",
                         lambda *a: seen_threads.append(threading.current_thread().name) or real_split(*a))
-    pieces = Index.open(small_corpus, tmp_path / "pieces", Config(), notice=quiet)
+    pieces = Indexer(Config(), notice=quiet).open(small_corpus, tmp_path / "pieces")
     assert seen_threads and all(n.startswith("qa-split") for n in seen_threads)
     assert [p.text for p in pieces.paragraphs] == [p.text for p in whole.paragraphs]
     assert [tuple(s) for s in pieces.sentence_spans] == [tuple(s) for s in whole.sentence_spans]

@@ -16,7 +16,8 @@ import pytest
 
 from conftest import REPO_ROOT, SMALL_CORPUS, quiet, write_corpus
 from qa.errors import QAError
-from qa.milvus import INSTALL_HINT, is_milvus, parse_target
+from qa.location import is_milvus, parse_location, parse_target
+from qa.milvus import INSTALL_HINT
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
 HAVE_PYMILVUS = importlib.util.find_spec("pymilvus") is not None
@@ -124,13 +125,13 @@ def milvus_url(tmp_path_factory):
 def _open(corpus, store, **cfg):
     from qa.config import Config
     from qa.milvus import open_index
-    return open_index(corpus, store, Config(**cfg), notice=quiet)
+    return open_index(parse_location(store, corpus), Config(**cfg), notice=quiet)
 
 
 def _local(corpus):
     from qa.config import Config
-    from qa.index import Index
-    return Index.open(corpus, None, Config(), notice=quiet)
+    from qa.indexer import Indexer
+    return Indexer(Config(), notice=quiet).open(corpus, None)
 
 
 @pytest.mark.slow

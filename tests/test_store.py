@@ -13,7 +13,8 @@ import pytest
 from conftest import quiet
 from qa import store as st
 from qa.config import Config
-from qa.index import Index
+from qa.location import check_location, parse_location
+from qa.indexer import Indexer
 
 pytestmark = pytest.mark.usefixtures("qa_isolated")
 
@@ -180,7 +181,7 @@ def test_sampled_checksum_catches_garbage_in_a_large_file(tmp_path):
 
 def test_real_index_manifest_fields(tmp_path, small_corpus, embedder):
     store = tmp_path / "store"
-    idx = Index.open(small_corpus, store, Config(), notice=quiet)
+    idx = Indexer(Config(), notice=quiet).open(small_corpus, store)
     data = st.load(store)
     m = data.manifest
     assert m["format"] == st.FORMAT
@@ -390,11 +391,11 @@ REBUILD_DAMAGE = ["vectors.npy 0 bytes", "garbage behind the .npy header",
 @pytest.mark.parametrize("damage", REBUILD_DAMAGE)
 def test_index_open_rebuilds_damaged_store(tmp_path, small_corpus, embedder, damage):
     store = tmp_path / "store"
-    first = Index.open(small_corpus, store, Config(), notice=quiet)
+    first = Indexer(Config(), notice=quiet).open(small_corpus, store)
     assert first.stats.embedded_files == 3
     DAMAGE[damage](store)
     notices: list[str] = []
-    idx = Index.open(small_corpus, store, Config(), notice=notices.append)
+    idx = Indexer(Config(), notice=notices.append).open(small_corpus, store)
     assert idx.stats.rebuilt_reason and "damaged" in idx.stats.rebuilt_reason
     assert idx.stats.embedded_files == 3 and idx.stats.reused_files == 0
     rebuild = [n for n in notices if "rebuild" in n]
@@ -402,20 +403,20 @@ def test_index_open_rebuilds_damaged_store(tmp_path, small_corpus, embedder, dam
     assert "\n" not in rebuild[0]
     # the store is healthy again and the next open reuses it
     assert st.load(store).manifest["files"].keys() == {"alpha.txt", "beta.txt", "gamma.txt"}
-    again = Index.open(small_corpus, store, Config(), notice=quiet)
+    again = Indexer(Config(), notice=quiet).open(small_corpus, store)
     assert again.stats.embedded_files == 0 and again.stats.rebuilt_reason is None
     assert len(generations(store)) == 1 and leftovers(store) == []
 
 
 def test_store_built_with_other_model_is_rebuilt(tmp_path, small_corpus, embedder):
     store = tmp_path / "store"
-    Index.open(small_corpus, store, Config(), notice=quiet)
+    Indexer(Config(), notice=quiet).open(small_corpus, store)
     mpath = _gen(store) / "manifest.json"
     m = json.loads(mpath.read_text())
     m["model"] = "some-other-model"
     mpath.write_text(json.dumps(m))
     notices: list[str] = []
-    idx = Index.open(small_corpus, store, Config(), notice=notices.append)
+    idx = Indexer(Config(), notice=notices.append).open(small_corpus, store)
     assert idx.stats.rebuilt_reason and "model" in idx.stats.rebuilt_reason
     assert idx.stats.embedded_files == 3
     assert len([n for n in notices if "rebuild" in n]) == 1
@@ -424,11 +425,11 @@ def test_store_built_with_other_model_is_rebuilt(tmp_path, small_corpus, embedde
 
 def test_store_built_with_other_title_in_text_is_rebuilt(tmp_path, small_corpus, embedder):
     store = tmp_path / "store"
-    with_title = Index.open(small_corpus, store, Config(), notice=quiet)
+    with_title = Indexer(Config(), notice=quiet).open(small_corpus, store)
     before = np.array(with_title.vectors.vectors)
     cfg = dataclasses.replace(Config(), title_in_text=False)
     notices: list[str] = []
-    idx = Index.open(small_corpus, store, cfg, notice=notices.append)
+    idx = Indexer(cfg, notice=notices.append).open(small_corpus, store)
     assert idx.stats.rebuilt_reason and "title_in_text" in idx.stats.rebuilt_reason
     assert idx.stats.embedded_files == 3
     assert len([n for n in notices if "rebuild" in n]) == 1
@@ -436,7 +437,7 @@ def test_store_built_with_other_title_in_text_is_rebuilt(tmp_path, small_corpus,
     # the paragraph vectors really changed: the title is no longer part of the embedded text
     assert not np.allclose(before, np.asarray(idx.vectors.vectors))
     # same config again: nothing to do
-    again = Index.open(small_corpus, store, cfg, notice=quiet)
+    again = Indexer(cfg, notice=quiet).open(small_corpus, store)
     assert again.stats.embedded_files == 0 and again.stats.rebuilt_reason is None
 
 
@@ -485,13 +486,28 @@ def test_store_location_checks(tmp_path):
     corpus.mkdir()
     afile = tmp_path / "afile"
     afile.write_text("x")
-    for bad, words in [("milvus://localhost:19530/qa", "not supported yet"), (str(afile), "is a file"),
-                       (str(afile / "sub"), "is a file"), (str(corpus / "store"), "inside the corpus")]:
+    for bad, words in [("s3://bucket/qa", "not supported yet"), ("milvus://localhost:19530", "no collection"),
+                       (str(afile), "is a file"), (str(afile / "sub"), "is a file"),
+                       (str(corpus / "store"), "inside the corpus")]:
         with pytest.raises(QAError) as e:
-            st.check_location(bad, corpus)
+            check_location(bad, corpus)
         assert words in str(e.value) and "\n" not in str(e.value)
-    assert st.check_location(corpus / ".qa-store", corpus) == corpus / ".qa-store"  # hidden: never read
-    assert st.check_location(tmp_path / "new" / "store", corpus) == tmp_path / "new" / "store"
+    check_location(corpus / ".qa-store", corpus)  # hidden: never read
+    check_location(tmp_path / "new" / "store", corpus)
+    check_location("milvus://localhost:19530/qa", corpus)
+
+
+@pytest.mark.unit
+def test_a_store_location_is_parsed_once(tmp_path):
+    from qa.config import default_store_for
+    corpus = tmp_path / "corpus"
+    here = parse_location(tmp_path / "s", corpus)
+    assert (here.kind, here.path, here.corpus, here.uri) == ("local", tmp_path / "s", corpus, None)
+    assert parse_location(None, corpus).path == default_store_for(corpus)
+    there = parse_location("milvus://h:1/c", corpus)
+    assert (there.kind, there.uri, there.path) == ("milvus", "milvus://h:1/c", default_store_for(corpus))
+    assert parse_location(there, tmp_path) is there
+    assert here.key == parse_location(str(tmp_path / "x" / ".." / "s"), corpus).key != there.key
 
 
 @pytest.mark.unit
