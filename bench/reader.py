@@ -45,7 +45,8 @@ def main() -> int:
     ap.add_argument("--top-k", type=int, default=5)
     args = ap.parse_args()
     qa = QA(DATA / "corpus", reader="rules", notice=lambda m: None)
-    qs = [q for q in load_questions(DATA / "questions.jsonl")[0] if q.answers][:args.limit]
+    every = [q for q in load_questions(DATA / "questions.jsonl")[0] if q.answers]
+    qs = every[::max(1, len(every) // args.limit)][:args.limit]  # spread over the articles
     docs = sorted({q.doc for q in qs})
     fit = {d for i, d in enumerate(docs) if i % 2 == 0}
     w_values = [float(x) for x in args.w_span.split(",")]

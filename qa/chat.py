@@ -58,8 +58,6 @@ def _open_qa(corpus: Path, store, progress, notice):
     """Open (building if needed) the QA for `corpus` and warm it up. Tests replace this."""
     from .pipeline import QA
     qa = QA(corpus, store, progress=progress, notice=notice)
-    for msg in qa.index.stats.notices:
-        notice(msg)
     qa.warm_up()  # load the models now rather than at the first question
     return qa
 

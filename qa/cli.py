@@ -40,8 +40,6 @@ def cmd_ask(args) -> int:
     clean_question(args.question)  # bad input fails before the model loads
     _check_store(args)
     qa = _open(args)
-    for n in qa.index.stats.notices:
-        ui.notice(n)
     status = ui.progress_bar("qa")
     status.phase("loading the models and reading")
     try:
@@ -61,8 +59,6 @@ def cmd_index(args) -> int:
     _check_store(args)
     idx, remote = open_index(_location(args), Config.from_env(), ui.progress_bar("indexing"), ui.notice)
     s = idx.stats
-    for n in s.notices:
-        ui.notice(n)
     print(f"{idx.name}: {len(idx.documents)} documents, {len(idx.paragraphs)} paragraphs, "
           f"{idx.manifest.get('sentences', len(idx.sentence_spans))} sentences in {idx.store_dir}")
     print(f"embedded {s.embedded_files} files ({s.embedded_paragraphs} paragraphs, {s.embedded_sentences} "

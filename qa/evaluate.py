@@ -18,10 +18,11 @@ from . import metrics as M
 from .config import Config, cache_dir
 from .errors import QAError
 from .questions import Question, load_questions
+from .types import Progress
 
 RETRIEVE_K = 20
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]
+Count = Callable[[int, int], None]  # progress(done, total) over the questions
 # metric name -> (label, format); the order is the table's
 METRICS = [
     ("questions", "questions", "{:.0f}"),
@@ -193,7 +194,7 @@ def parse_fail_under(items: list[str]) -> dict[str, float]:
     return bars
 
 
-def run(questions: list[Question], qa, top_k: int | None = None, progress: Progress | None = None,
+def run(questions: list[Question], qa, top_k: int | None = None, progress: Count | None = None,
         notice: Callable[[str], None] | None = None) -> list[dict]:
     """Ask each question of `questions` (top_k None: the QA's configured one) and score it."""
     notice = notice or log.warning

@@ -4,7 +4,7 @@ opens one as it is, without a corpus.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -30,7 +30,6 @@ class IndexStats:
     embedded_sentences: int = 0
     seconds: float = 0.0
     rebuilt_reason: str | None = None
-    notices: list[str] = field(default_factory=list)
 
 
 class _Decoded:

@@ -23,6 +23,7 @@ from .embed import Embedder, get_embedder
 from .index import Index, IndexStats
 from .seen import read_seen, write_seen
 from .sentences import split as split_sentences
+from .types import Progress
 
 log = logging.getLogger("qa")
 
@@ -61,8 +62,7 @@ class Indexer:
     and opens it. A new generation replaces the old only once complete."""
 
     def __init__(self, config: Config | None = None, embedder: Embedder | None = None,
-                 progress: Callable[[int, int], None] | None = None,
-                 notice: Callable[[str], None] | None = None):
+                 progress: Progress | None = None, notice: Callable[[str], None] | None = None):
         self.config = config or Config.from_env()
         self.embedder = embedder or get_embedder(self.config.model, self.config.threads, self.config.batch_size,
                                                  self.config.backend, self.config.device)
@@ -89,7 +89,7 @@ class Indexer:
         config, notice = self.config, self.notice
         t0 = time.perf_counter()
         for s in parsed.skipped:
-            stats.notices.append(f"skipped {s.path}: {s.reason}")
+            notice(f"skipped {s.path}: {s.reason}")
         if data is None or self._changed(data, parsed):
             with st.locked(store_dir, notice):
                 data = self._load_valid(store_dir, config, stats)  # another indexer may have finished
@@ -169,9 +169,8 @@ class Indexer:
             if progress:
                 progress(done, total)
 
-        phase = getattr(progress, "phase", None)  # a front end's display may show the uncounted steps
-        if todo and phase and not embedder.loaded:
-            phase(f"loading the embedding model to embed {total} paragraphs")
+        if todo and progress and not embedder.loaded:  # the steps the count does not show
+            progress.phase(f"loading the embedding model to embed {total} paragraphs")
         if todo:
             tick(0)
         for batch in _chunks(todo, SEGMENT_ROWS):
@@ -195,8 +194,8 @@ class Indexer:
         manifest = dict(keys, format=st.FORMAT, dim=dim, files=current, documents=live_d,
                         paragraphs=live_p, sentences=live_s,
                         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        if phase and todo:
-            phase("writing the store")
+        if progress and todo:
+            progress.phase("writing the store")
         st.commit(store_dir, manifest, [{"name": e["name"], "dead": e["dead"]} for e in entries])
         return st.load(store_dir)
 

@@ -21,7 +21,6 @@ import re
 import socket
 import time
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -198,7 +197,7 @@ class Collection:
             raise _error(self.target, e, "to list the stored documents") from None
         return out
 
-    def sync(self, index, notice: Callable[[str], None] | None = None) -> SyncStats:
+    def sync(self, index) -> SyncStats:
         """Upsert the files whose key changed, delete the files gone; leave the rest alone."""
         from .text import terms
         t0 = time.perf_counter()
@@ -435,7 +434,7 @@ def open_index(location: StoreLocation, config, progress=None, notice=None):
     target = parse_target(location.uri, config.milvus_token)
     collection = Collection(target, config.model)
     idx = Indexer(config, progress=progress, notice=notice).open(location.corpus, location.path)
-    stats = collection.sync(idx, notice)
+    stats = collection.sync(idx)
     dense = MilvusStore(collection, idx)
     lexical = MilvusLexical(collection, idx) if collection.lexical else None
     return idx, Remote(collection, dense, lexical, stats)

@@ -16,7 +16,7 @@ from .errors import QAError
 from .index import Index
 from .location import StoreLocation, parse_location
 from .text import terms
-from .types import Answer, Reader, Retriever, Turn
+from .types import Answer, Progress, Reader, Retriever, Turn
 
 if TYPE_CHECKING:
     from .milvus import Remote
@@ -139,7 +139,7 @@ class OpenIndex(NamedTuple):
     remote: Remote | None
 
 
-def open_index(location: StoreLocation, config: Config, progress: Callable[[int, int], None] | None = None,
+def open_index(location: StoreLocation, config: Config, progress: Progress | None = None,
                notice: Callable[[str], None] | None = None) -> OpenIndex:
     """The index of the corpus at `location` (qa/location.py `parse_location`): in a local store
     folder, or in a Milvus collection kept in line with the local cache."""
@@ -158,7 +158,7 @@ class QA:
     """
 
     def __init__(self, corpus: str | Path = SEEDS_DIR, store: str | Path | StoreLocation | None = None,
-                 config: Config | None = None, progress: Callable[[int, int], None] | None = None,
+                 config: Config | None = None, progress: Progress | None = None,
                  notice: Callable[[str], None] | None = None, *,
                  retriever: "Retriever | Callable | str" = "hybrid", reader: "Reader | Callable | str | None" = None):
         from .retrieve import RETRIEVERS

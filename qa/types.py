@@ -138,6 +138,15 @@ class Answer:
 
 
 # -- the stages' interfaces ----------------------------------------------------------------------
+class Progress(Protocol):
+    """How far a long job (indexing) is: `progress(done, total)` counts; `phase(text)` names a
+    step the count does not show (loading the model, writing the store)."""
+
+    def __call__(self, done: int, total: int) -> None: ...
+
+    def phase(self, text: str) -> None: ...
+
+
 class DenseStore(Protocol):
     """Vectors by row; an exact numpy store, an ANN index or a remote database can stand in."""
 

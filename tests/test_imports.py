@@ -130,3 +130,99 @@ def test_the_library_does_not_import_the_front_ends():
     for name, deps in g.items():
         if name not in front:
             assert not deps & front, f"{name} imports {sorted(deps & front)}"
+
+
+# -- the layering: data flows one way ------------------------------------------------------------------
+# Lowest first. A module may import modules of lower levels, and of its own level only within its
+# own group: the parser, the store and the embedder know nothing of each other, and none of them
+# knows an index, a reader or a front end. A new module must be placed here.
+LAYERS: dict[str, tuple[int, str]] = {}
+for level, groups in enumerate([
+    {"base": ["errors", "types", "text", "metrics", "extract", "sentences", "document", "seen", "ann",
+              "weights", "config", "questions", "citations", "ui"]},
+    {"parse": ["convert", "convert_pdf", "convert_html", "convert_docx", "corpus"],
+     "store": ["lexical", "store", "store.format", "store.segments", "store.generations", "store.vectors"],
+     "embed": ["backend", "embed"]},
+    {"open": ["index", "location"]},
+    {"build": ["indexer"]},
+    {"retrieve": ["retrieve", "milvus"]},
+    {"read": ["ner", "scoring", "spans", "rules", "reader", "byline"]},
+    {"pipeline": ["pipeline"]},
+    {"use": ["conversation", "evaluate"]},
+    {"front": ["render", "chat", "cli", "__main__", ""]},
+]):
+    for group, names in groups.items():
+        for n in names:
+            LAYERS[f"{NAME}.{n}" if n else NAME] = (level, group)
+
+
+def test_every_module_has_a_place_in_the_layers():
+    missing = sorted(set(graph()) - set(LAYERS))
+    assert not missing, f"place these modules in LAYERS (tests/test_imports.py): {missing}"
+
+
+def test_imports_only_go_down_the_layers():
+    bad = []
+    for name, deps in graph().items():
+        level, group = LAYERS[name]
+        for d in deps:
+            dl, dg = LAYERS[d]
+            if dl > level or (dl == level and dg != group):
+                bad.append(f"{name} ({group}) imports {d} ({dg})")
+    assert not bad, "imports against the layering: " + "; ".join(sorted(bad))
+
+
+def test_the_store_knows_nothing_of_the_parser():
+    g = graph()
+    store = [n for n in g if LAYERS[n][1] == "store"]
+    for n in store:
+        assert not g[n] & {f"{NAME}.corpus", f"{NAME}.convert"}, n
+
+
+def _private_names(tree: ast.AST) -> set[str]:
+    out = set()
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(n.name)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            out.add(n.id)
+        elif isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store):
+            out.add(n.attr)
+    return {x for x in out if x.startswith("_") and not x.startswith("__")}
+
+
+def test_no_module_reaches_a_private_name_of_another():
+    """`from .x import _y`, or `obj._y` where only another module of the package defines `_y`."""
+    trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in modules().items()}
+    own = {name: _private_names(t) for name, t in trees.items()}
+    everywhere = set().union(*own.values())
+    bad = []
+    for name, tree in trees.items():
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and (n.level or (n.module or "").startswith(NAME)):
+                bad += [f"{name}:{n.lineno} imports {a.name}" for a in n.names
+                        if a.name.startswith("_") and not a.name.startswith("__")]
+            elif isinstance(n, ast.Attribute) and n.attr in everywhere and n.attr not in own[name]:
+                bad.append(f"{name}:{n.lineno} uses {ast.unparse(n)}")
+    assert not bad, "; ".join(bad)
+
+
+def test_only_config_reads_the_qa_environment():
+    """Settings come through `Config` (`Config.from_env`); no other module reads a QA_* variable."""
+    bad = []
+    for name, path in modules().items():
+        if name == f"{NAME}.config":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "env_value" in text or "env_overrides" in text:
+            bad.append(f"{name} calls config's environment readers")
+        for n in ast.walk(ast.parse(text)):
+            if isinstance(n, ast.Call) and any(w in ast.unparse(n.func) for w in ("environ", "getenv")):
+                args = n.args
+            elif isinstance(n, ast.Subscript) and "environ" in ast.unparse(n.value):
+                args = [n.slice]
+            else:
+                continue
+            bad += [f"{name}:{n.lineno} reads {a.value}" for a in args
+                    if isinstance(a, ast.Constant) and str(a.value).startswith("QA_")]
+    assert not bad, "; ".join(bad)
