@@ -137,3 +137,21 @@ def test_a_continued_run_refuses_another_recipe(tiny_squad, tmp_path):
     assert mod.main([*base, "--stop-after-steps", "1"]) == 0
     with pytest.raises(SystemExit, match="--lr"):
         mod.main([*base, "--lr", "1e-3"])
+
+
+def test_sentence_contexts_keep_the_answer_exact_and_add_window_negatives(tiny_squad):
+    """--contexts sentences: each answer still slices its (shorter) context exactly; the other
+    windows of a paragraph become 'no answer' examples that never hold the answer text."""
+    mod = _script()
+    gold = mod.gold_examples(mod.load_squad(tiny_squad))
+    out = mod.sentence_contexts(gold, random.Random(1), 1.0)
+    kept = [e for e in out if e.kind == "gold"]
+    assert len(kept) == len(gold)
+    for e, g in zip(kept, gold):
+        assert e.context[e.answer_start:e.answer_start + len(e.answer_text)] == e.answer_text
+        assert e.context in g.context and len(e.context) <= len(g.context)
+    assert sum(len(e.context) for e in kept) < 0.8 * sum(len(g.context) for g in gold)  # less to read
+    windows = [e for e in out if e.kind == "window"]
+    assert windows and all(e.answer_start == -1 for e in windows)
+    by_q = {g.qid: g for g in gold}
+    assert all(by_q[w.qid.removesuffix("-window")].answer_text not in w.context for w in windows)

