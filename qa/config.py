@@ -78,9 +78,10 @@ class Config:
     reader_weights: str = ""  # "" : the adapter shipped in qa/models/
     reader_passages: int = 3  # the top passages the reader reads whole (when reader_windows is 0)
     # > 0: the reader reads this many windows (a sentence and its neighbours) around the
-    # best-scored sentences instead of whole passages (qa/reader.py): 2 windows read in half
-    # the time of 3 passages with a better first quote and EM (bench/reader.py, docs/benchmarks.md)
-    reader_windows: int = 2
+    # best-scored sentences instead of whole passages (qa/reader.py): one window reads in a
+    # quarter of the time of 3 passages with a better first quote and EM (bench/reader.py,
+    # docs/benchmarks.md), and is what the sentence-window adapter is trained on
+    reader_windows: int = 1
     # how much the span model's backing of a span counts against the sentence score when
     # choosing the first quote (qa/reader.py); large: the best span's sentence always leads.
     # 0.5: chosen on half of squad-v1.1's articles, best on the other half too (bench/reader.py)

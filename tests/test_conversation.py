@@ -91,9 +91,6 @@ def test_errors_leave_the_conversation_as_it_was():
 
 
 @pytest.mark.usefixtures("qa_isolated")
-@pytest.mark.xfail(
-    reason="the CPU-slice adapter reading two windows is unsure of 'What is Kang Sun-nam's job?' "
-                   "(confidence 0.21 under the 0.327 threshold) and abstains; pending the trained adapter", strict=False)
 def test_a_follow_up_on_the_seeds(seeds_qa):
     talk = Conversation(seeds_qa)
     first = talk.ask("Who did Shoigu meet in Pyongyang?")

@@ -105,9 +105,6 @@ def test_follow_up_query_carries_the_previous_turn():
     assert resolve_follow_up(Q_JOB, [Turn(Q_MEET)]) == FollowUp(Q_JOB, f"{Q_JOB} {Q_MEET}")
 
 
-@pytest.mark.xfail(
-    reason="the CPU-slice adapter reading two windows is unsure of 'What is Kang Sun-nam's job?' "
-                   "(confidence 0.21 under the 0.327 threshold) and abstains; pending the trained adapter", strict=False)
 def test_follow_up_with_history_answers_about_kang(seeds_qa):
     first = seeds_qa.ask(Q_MEET)
     second = seeds_qa.ask(Q_JOB, history=[first])

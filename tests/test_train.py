@@ -70,7 +70,8 @@ def test_training_writes_an_adapter_the_reader_loads(tiny_squad, tmp_path):
     weights, card_path = out.with_suffix(".safetensors"), out.with_suffix(".json")
     card = json.loads(card_path.read_text())
     assert card["format"] == "qa-reader-lora-1" and card["windows"] == {"max_len": 160, "stride": 64,
-                                                                          "no_answer": "[CLS]"}
+                                                                          "no_answer": "[CLS]",
+                                                                          "contexts": "paragraphs"}
     assert card["data"]["questions"] == 24 and card["data"]["examples"]["bm25"] > 0
     assert card["training"]["complete"] and card["training"]["questions_seen"] == 24
     assert card["recipe"]["limit"] == 24 and len(card["curve"]) == 1
