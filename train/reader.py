@@ -587,6 +587,9 @@ class Stop:
 def main(argv=None) -> int:
     ap = parser()
     args = ap.parse_args(argv)
+    for what, path in (("--evaluate", args.evaluate), ("--from-adapter", args.from_adapter)):
+        if path is not None and not (path.with_suffix(".safetensors").is_file() and path.with_suffix(".json").is_file()):
+            raise SystemExit(f"{what} {path}: no {path.name}.safetensors with its {path.name}.json card there")
     if args.evaluate is not None:
         return evaluate_only(args.evaluate, args.eval, args.eval_limit, args.threads)
     run = args.run or default_run_dir()
@@ -598,6 +601,8 @@ def main(argv=None) -> int:
     except OSError:
         raise SystemExit(f"another training process is using {run}") from None
     _settle_recipe(args, ap, run, checkpoint)
+    if not Path(args.train).is_file():
+        raise SystemExit(f"--train {args.train}: no such file (SQuAD v1.1 train: ../shared/train)")
     out = args.out or run / "reader"
 
     import numpy as np
