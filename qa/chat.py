@@ -179,13 +179,16 @@ def answer_json(answer) -> str:
 class Chat:
     """REPL state shared by the interactive and piped modes: the loader, the conversation, settings.
 
-    Output goes through three callbacks so the same commands work on a terminal and in a pipe:
-    `show` (answers, sources), `note` (status, hints) and `error` (one-line problems).
+    Output goes through callbacks so the same commands work on a terminal and in a pipe:
+    `show` (answers, sources), `note` (status, hints) and `error` (one-line problems), and
+    `show_raw` for what must reach the screen as it is (JSON: a line break inside a string
+    would make what a person copies no JSON); `show` when not given.
     """
 
     def __init__(self, corpus, store, top_k: int | None = None, *, show: Callable[[str], None],
                  note: Callable[[str], None], error: Callable[[str], None], color: bool,
-                 background_note: Callable[[str], None] | None = None, announce_wait: bool = True):
+                 background_note: Callable[[str], None] | None = None, announce_wait: bool = True,
+                 show_raw: Callable[[str], None] | None = None):
         self.corpus = Path(corpus).expanduser()
         self.store = store
         self._home = (self.corpus, store)  # a --store given on the command line belongs to this corpus
@@ -195,6 +198,7 @@ class Chat:
         self.last = None  # (answer, index) of the last answer, for :sources and :open
         self.answered = 0
         self.show, self.note, self.error, self.color = show, note, error, color
+        self.show_raw = show_raw or show
         self._background_note = background_note or note
         self._announce_wait = announce_wait
         self.loader = Loader(self.corpus, store, self._background_note)
@@ -243,7 +247,10 @@ class Chat:
         talk.remember(answer)
         self.last = (answer, qa.index)
         self.answered += 1
-        self.show(answer_json(answer) if self.as_json else render_answer(answer, color=self.color))
+        if self.as_json:
+            self.show_raw(answer_json(answer))
+        else:
+            self.show(render_answer(answer, color=self.color))
 
     @property
     def history(self) -> list:
@@ -448,6 +455,9 @@ class _Terminal:
     def show(self, text: str) -> None:
         print_formatted_text(ANSI(wrap(text, terminal_width(self.stdout))), file=self.stdout, end="\n\n")
 
+    def show_raw(self, text: str) -> None:
+        print_formatted_text(ANSI(text), file=self.stdout, end="\n\n")
+
     def note(self, text: str) -> None:
         self.show(dim(text, self.color))
 
@@ -463,7 +473,7 @@ def run_chat(corpus=SEEDS_DIR, store=None, top_k: int | None = None, *, input=No
     """The interactive chat. `input`/`output` are prompt_toolkit ones (tests inject pipes); 0 on exit."""
     stdout = sys.stdout
     term = _Terminal(stdout, use_color(stdout))
-    chat = Chat(corpus, store, top_k, show=term.show, note=term.note, error=term.error,
+    chat = Chat(corpus, store, top_k, show=term.show, show_raw=term.show_raw, note=term.note, error=term.error,
                 color=term.color, background_note=term.background)
     session = _session(chat, input, output)
     term.note(f"qa: questions about {chat.corpus}. :help lists commands, Ctrl-D leaves.")

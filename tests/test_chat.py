@@ -496,3 +496,25 @@ def test_closing_the_chat_stops_the_indexing_loader(monkeypatch):
     assert chat.close(wait=5) is True
     assert stopped.is_set() and len(steps) < 1000
     assert chat.loader.qa is None and "the chat ended" in chat.loader.error
+
+
+@pytest.mark.unit
+def test_json_answers_are_shown_raw_and_stay_json(monkeypatch):
+    """:json answers go to `show_raw`, never through the word wrap: what a person copies parses."""
+    long_quote = "A fake quote that runs on " + "and on " * 40 + "to the end."
+    s = Snippet(long_quote, Citation("fake.txt", 0, 0, len(long_quote), "Fake", None), 1.0)
+    use_fake(monkeypatch, ask=lambda q, k, h: Answer(q, long_quote, False, 0.9, [s]))
+    raw, rec = [], Recorder()
+    chat = Chat(SEEDS_DIR, None, 5, show=rec.shown.append, show_raw=raw.append, note=rec.notes.append,
+                error=rec.errors.append, color=False)
+    chat.run_line(":json")
+    chat.run_line("Who?")
+    assert len(raw) == 1 and json.loads(raw[0])["snippets"][0]["text"] == long_quote
+    chat.run_line(":json")
+    chat.run_line("Who?")
+    assert len(raw) == 1 and any("A fake quote" in x for x in rec.shown)  # text answers still wrap
+    # the terminal's raw path prints the text as it is, where `show` wraps it at the width
+    out = io.StringIO()
+    term = chat_mod._Terminal(out, color=False)
+    term.show_raw(raw[0])
+    assert json.loads(out.getvalue())["text"] == long_quote
