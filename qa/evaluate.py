@@ -77,7 +77,7 @@ def score_question(q: Question, ans, retrieve_k: int = RETRIEVE_K) -> dict:
     ranked = [(p.doc, p.paragraph) for p in ans.passages[:retrieve_k]]
     rec = {
         "id": q.id, "question": q.question, "answers": list(q.answers), "is_impossible": q.is_impossible,
-        "gold": [q.doc, q.paragraph] if q.doc is not None else None,
+        "gold": [q.gold_docs[0], q.paragraph] if q.gold_docs else None,
         "text": ans.text, "abstained": ans.abstained, "confidence": round(ans.confidence, 4),
         "short": ans.short_answer is not None,
         "snippets": [{"text": s.text, "doc": s.doc, "paragraph": s.paragraph} for s in ans.snippets[:3]],
@@ -85,13 +85,16 @@ def score_question(q: Question, ans, retrieve_k: int = RETRIEVE_K) -> dict:
         "latency_ms": ans.timings.get("total", 0.0) * 1000,
         "embed_ms": ans.timings.get("embed", 0.0) * 1000,
     }
-    if q.doc is not None:
-        gold = (q.doc, q.paragraph) if q.paragraph is not None else q.doc
-        keys = ranked if q.paragraph is not None else list(dict.fromkeys(d for d, _ in ranked))
-        rec["rank"] = keys.index(gold) + 1 if gold in keys else None
+    if q.gold_docs:
+        if q.paragraph is not None and not q.docs:
+            keys, golds = ranked, {(q.doc, q.paragraph)}
+        else:  # documents: any of them counts
+            keys, golds = list(dict.fromkeys(d for d, _ in ranked)), set(q.gold_docs)
+        first = next((i for i, key in enumerate(keys) if key in golds), None)
+        rec["rank"] = None if first is None else first + 1
         for k in (1, 5, 20):
-            rec[f"recall@{k}"] = M.recall_at_k(keys, gold, k)
-        rec["rr"] = M.reciprocal_rank(keys, gold)
+            rec[f"recall@{k}"] = float(first is not None and first < k)
+        rec["rr"] = 0.0 if first is None else 1.0 / (first + 1)
     pred = "" if ans.abstained else ans.text
     golds = list(q.answers)
     rec["em"] = M.exact_match(pred, golds)
@@ -252,7 +255,7 @@ def main(questions: str | os.PathLike | None = None, *, corpus: str | os.PathLik
         raise QAError("give a questions file (JSONL or SQuAD JSON), or --compare A.json B.json")
     bars = parse_fail_under(fail_under)
     qpath = Path(questions)
-    qs, files = load_questions(qpath)
+    qs, files = load_questions(qpath, notice)
     if limit:
         qs = qs[:limit]
     corpus = resolve_corpus(qpath, files, corpus)

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import QAError
 
@@ -33,13 +33,20 @@ class Question:
     doc: str | None = None
     paragraph: int | None = None
     is_impossible: bool = False
+    docs: tuple[str, ...] = ()  # other gold documents: any of them (or `doc`) counts for Recall@k
+
+    @property
+    def gold_docs(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(([self.doc] if self.doc is not None else []) + list(self.docs)))
 
 
-def load_questions(path: str | os.PathLike) -> tuple[list[Question], dict[str, str] | None]:
+def load_questions(path: str | os.PathLike, notice: Callable[[str], None] | None = None
+                   ) -> tuple[list[Question], dict[str, str] | None]:
     """Read a question file; the format is detected from the content, not the name.
 
     Returns (questions, corpus files) where corpus files is {file name: text} for a
-    SQuAD JSON file and None for JSONL. Raises QAError with a one-line reason.
+    SQuAD JSON file and None for JSONL. Raises QAError with a one-line reason. A JSONL key
+    that means nothing here is named once through `notice` (a typo would silently drop it).
     """
     path = Path(path)
     text = _read_text(path)
@@ -47,7 +54,11 @@ def load_questions(path: str | os.PathLike) -> tuple[list[Question], dict[str, s
     if isinstance(data, dict) and "data" in data and "question" not in data:
         questions, files = _from_squad(data)
     else:
-        questions, files = _from_jsonl(text), None
+        unknown: dict[str, int] = {}
+        questions, files = _from_jsonl(text, unknown), None
+        for key, line in unknown.items():
+            (notice or (lambda m: None))(f"{path.name}: unknown key {key!r} (first on line {line}) ignored; "
+                                         f"known: {', '.join(JSONL_KEYS)}")
     if not questions:
         raise QAError(f"no questions in {path}")
     return questions, files
@@ -83,25 +94,31 @@ def _dedup(answers: list[str]) -> tuple[str, ...]:
 
 # --- JSONL -------------------------------------------------------------------------------------
 
-def _from_jsonl(text: str) -> list[Question]:
+JSONL_KEYS = ("id", "question", "answers", "doc", "docs", "paragraph", "is_impossible")
+
+
+def _from_jsonl(text: str, unknown: dict[str, int]) -> list[Question]:
     out = []
     # split("\n"), not splitlines(): JSON strings may hold a raw U+2028 or U+0085.
     for n, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             try:
-                out.append(_jsonl_question(n, line))
+                out.append(_jsonl_question(n, line, unknown))
             except QAError as e:
                 raise QAError(f"line {n}: {e}") from None
     return out
 
 
-def _jsonl_question(n: int, line: str) -> Question:
+def _jsonl_question(n: int, line: str, unknown: dict[str, int]) -> Question:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise QAError(f"bad JSON ({e.msg} at column {e.colno})") from None
     if not isinstance(obj, dict):
         raise QAError("bad JSON (expected an object)")
+    for key in obj:
+        if key not in JSONL_KEYS:
+            unknown.setdefault(key, n)
     question = obj.get("question")
     if not isinstance(question, str) or not question.strip():
         raise QAError('missing "question" (a non-empty string)')
@@ -117,9 +134,12 @@ def _jsonl_question(n: int, line: str) -> Question:
     impossible = obj.get("is_impossible", False)
     if not isinstance(impossible, bool):
         raise QAError('"is_impossible" not true/false')
+    docs = obj.get("docs", [])
+    if not isinstance(docs, list) or not all(isinstance(d, str) for d in docs):
+        raise QAError('"docs" not a list of strings')
     qid = obj.get("id")
     return Question(f"line-{n}" if qid is None else str(qid), question.strip(), _dedup(answers),
-                    doc, paragraph, impossible)
+                    doc, paragraph, impossible, tuple(docs))
 
 
 # --- SQuAD JSON ----------------------------------------------------------------------------------

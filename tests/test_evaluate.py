@@ -394,3 +394,17 @@ def test_eval_cli_squad_json(capsys, tmp_path, embedder):
     assert len(corpora) == 1 and (corpora[0] / "Lighthouse_keepers.txt").is_file()
     assert str(corpora[0]) == payload["corpus"]
     assert "Recall@1" in stdout
+
+
+@pytest.mark.unit
+def test_any_of_the_gold_documents_counts_for_recall():
+    from qa.evaluate import score_question
+    from qa.questions import Question
+    from qa.types import Answer
+    passages = [passage("x.md", 0), passage("b.md", 2), passage("b.md", 3), passage("a.md", 0)]
+    ans = Answer("Who?", "", True, 0.0, [], passages)
+    rec = score_question(Question("1", "Who?", ("A",), None, None, False, ("a.md", "b.md")), ans)
+    assert rec["rank"] == 2 and rec["recall@1"] == 0.0 and rec["recall@5"] == 1.0 and rec["rr"] == 0.5
+    assert rec["gold"] == ["a.md", None]
+    none = score_question(Question("2", "Who?", ("A",), None, None, False, ("z.md",)), ans)
+    assert none["rank"] is None and none["recall@20"] == 0.0 and none["rr"] == 0.0

@@ -198,3 +198,19 @@ def test_real_squad_v11_questions():
     assert all(q.doc and isinstance(q.paragraph, int) and q.paragraph >= 0 for q in questions)
     assert all(q.answers and not q.is_impossible for q in questions)
     assert len({q.id for q in questions}) == 3735
+
+
+@pytest.mark.unit
+def test_docs_lists_gold_documents_and_unknown_keys_are_named(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "Who?", "answers": ["A"], "docs": ["a.md", "b.md"]}\n'
+                    '{"question": "When?", "answers": [], "doc": "c.md", "docs": ["d.md"], "paragraf": 3}\n'
+                    '{"question": "Where?", "answers": [], "paragraf": 4, "gold": "x"}\n')
+    notes = []
+    qs, files = load_questions(path, notes.append)
+    assert files is None and qs[0].gold_docs == ("a.md", "b.md") and qs[1].gold_docs == ("c.md", "d.md")
+    assert len(notes) == 2 and "'paragraf'" in notes[0] and "line 2" in notes[0] and "'gold'" in notes[1]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "Who?", "answers": [], "docs": "a.md"}\n')
+    with pytest.raises(QAError, match='"docs" not a list'):
+        load_questions(bad)
