@@ -156,3 +156,18 @@ def test_sentence_contexts_keep_the_answer_exact_and_add_window_negatives(tiny_s
     assert windows and all(e.answer_start == -1 for e in windows)
     by_q = {g.qid: g for g in gold}
     assert all(by_q[w.qid.removesuffix("-window")].answer_text not in w.context for w in windows)
+
+
+def test_a_continued_run_finds_its_data_where_this_machine_keeps_it(tiny_squad, tmp_path):
+    """The card records the data path of the machine that trained; another machine passes its own."""
+    mod = _script()
+    base = ["--train", str(tiny_squad), *TINY]
+    assert mod.main([*base, "--run", str(tmp_path / "a"), "--out", str(tmp_path / "ship"),
+                     "--stop-after-steps", "1"]) == 0
+    card_path = tmp_path / "ship.json"
+    card = json.loads(card_path.read_text())
+    card["recipe"]["train"] = "/elsewhere/squad.json.gz"
+    card_path.write_text(json.dumps(card))
+    assert mod.main(["--run", str(tmp_path / "b"), "--from-adapter", str(tmp_path / "ship"), "--train",
+                     str(tiny_squad), "--out", str(tmp_path / "ship2"), "--stop-after-steps", "2", *TINY[-4:]]) == 0
+    assert json.loads((tmp_path / "ship2.json").read_text())["training"]["step"] == 2

@@ -530,11 +530,15 @@ def _settle_recipe(args, ap, run: Path, checkpoint: Path) -> None:
     defaults = {k: ap.get_default(k) for k in RECIPE}
     for k in RECIPE:
         mine, theirs = getattr(args, k), stored.get(k, defaults[k])  # a key added since
+        if k == "train":  # where the data lies is no part of the recipe (another machine, another path)
+            if mine == defaults[k] and Path(theirs).is_file():
+                args.train = Path(theirs)
+            continue
         given = mine != defaults[k] and str(mine) != str(defaults[k])
         if given and str(mine) != str(theirs):
             raise SystemExit(f"the run in {run} was started with --{k.replace('_', '-')} {theirs}; "
                              f"continue it as it is, or start another with --run")
-        setattr(args, k, Path(theirs) if k == "train" else theirs)
+        setattr(args, k, theirs)
     run.mkdir(parents=True, exist_ok=True)
     _write_json(run / "args.json", _recipe(args))
 
