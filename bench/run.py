@@ -87,7 +87,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="500 questions a set")
     ap.add_argument("--skip-indexing", action="store_true", help="leave out the indexing table")
     ap.add_argument("--answerers", default="baseline,rules,reader")
-    ap.add_argument("--sets", default="squad-v1.1,squad-v2.0,seeds")
+    ap.add_argument("--sets", default="squad-v1.1,squad-v2.0,seeds,tech")
     args = ap.parse_args()
     answerers = args.answerers.split(",")
     limit = 500 if args.quick else None
@@ -140,7 +140,8 @@ def answers(limit: int | None, answerers: list[str], only: list[str]) -> None:
     apart = fitting_articles()
     sets = [("squad-v1.1", EVAL / "squad-v1.1" / "questions.jsonl"),
             ("squad-v2.0", EVAL / "squad-v2.0" / "questions.jsonl"),
-            ("seeds", ROOT / "seeds" / "questions.jsonl")]
+            ("seeds", ROOT / "seeds" / "questions.jsonl"),
+            ("tech", ROOT / "bench" / "tech" / "questions.jsonl")]  # uv's docs: code, Markdown
     sets = [s for s in sets if s[0] in only]
     keys = ["questions", "hit@1", "hit@3", "answered_hit@1", "em", "f1", "has_answer_em", "has_answer_f1",
             "short_rate", "short_em", "no_answer_acc", "answered_rate", "abstain_precision", "latency_p50_ms",
@@ -149,10 +150,11 @@ def answers(limit: int | None, answerers: list[str], only: list[str]) -> None:
         qs, _ = load_questions(path)
         qs = qs[:limit] if limit else qs
         corpus = path.parent / "corpus" if (path.parent / "corpus").is_dir() else path.parent
-        table = {}
+        table, runs = {}, {}
         for answerer in answerers:
             qa = QA(corpus, reader=answerer, notice=lambda m: None)
             recs = run(qs, qa, 5)
+            runs[answerer] = recs
             table[answerer] = summarize(recs)
             if name == "squad-v1.1":
                 table[f"{answerer} (apart)"] = summarize([r for r in recs if r["gold"][0] not in apart])
@@ -163,7 +165,24 @@ def answers(limit: int | None, answerers: list[str], only: list[str]) -> None:
             s = table[a]
             print(f"  {a}: p50 answer latency / p50 query-embed time = "
                   f"{s['latency_p50_ms'] / s['embed_p50_ms']:.2f}x")
+            print(f"  {a}: {calibration(runs[a])}")
         print()
+
+
+def calibration(recs: list[dict]) -> str:
+    """Confidence against how often the first quote is right (an unanswerable question: never),
+    in five bins, and the expected calibration error over them."""
+    bins = [[] for _ in range(5)]
+    for r in recs:
+        right = 0.0 if r["is_impossible"] else float(r["hit@1"])
+        bins[min(int(r["confidence"] * 5), 4)].append((r["confidence"], right))
+    parts, ece = [], 0.0
+    for i, b in enumerate(bins):
+        if b:
+            conf, acc = sum(c for c, _ in b) / len(b), sum(a for _, a in b) / len(b)
+            ece += len(b) / len(recs) * abs(conf - acc)
+            parts.append(f"{i / 5:.1f}-{(i + 1) / 5:.1f}: n={len(b)} right {acc:.2f}")
+    return f"calibration ECE {ece:.3f} ({'; '.join(parts)})"
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ def cmd_index(args) -> int:
     from .pipeline import open_index
     _check_store(args)
     idx, remote = open_index(_location(args), Config.from_env(), ui.progress_bar("indexing"), ui.notice)
+    ui.clear_line()  # "writing the store…" does not run into the summary
     s = idx.stats
     print(f"{idx.name}: {len(idx.documents)} documents, {len(idx.paragraphs)} paragraphs, "
           f"{idx.manifest.get('sentences', len(idx.sentence_spans))} sentences in {idx.store_dir}")
@@ -213,10 +214,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except QAError as e:
+        ui.clear_line()
         print(f"qa: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print("qa: interrupted", file=sys.stderr)
+        # on a line of its own: in place of a bar, else after the terminal's "^C"
+        fresh = ui.clear_line() or not sys.stderr.isatty()
+        print(("" if fresh else "\n") + "qa: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

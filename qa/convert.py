@@ -52,10 +52,10 @@ class Format:
 
 FORMATS = {
     # PDFs and Word files are mostly images and fonts: a 30 MB report holds a few hundred KB of text
-    ".pdf": Format("pdf", "PDF", "pypdfium2", "pypdfium2", None, 1, size_factor=10.0),
-    ".html": Format("html", "web page", "trafilatura", "trafilatura", None, 1),
-    ".htm": Format("html", "web page", "trafilatura", "trafilatura", None, 1),
-    ".xhtml": Format("html", "web page", "trafilatura", "trafilatura", None, 1),
+    ".pdf": Format("pdf", "PDF", "pypdfium2", "pypdfium2", None, 2, size_factor=10.0),
+    ".html": Format("html", "web page", "trafilatura", "trafilatura", None, 2),
+    ".htm": Format("html", "web page", "trafilatura", "trafilatura", None, 2),
+    ".xhtml": Format("html", "web page", "trafilatura", "trafilatura", None, 2),
     ".docx": Format("docx", "Word", "docx", "python-docx", "docx", 1, size_factor=10.0),
 }
 

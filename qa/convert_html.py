@@ -60,7 +60,11 @@ def convert(data: bytes) -> Converted:
     try:
         doc = trafilatura.bare_extraction(html, with_metadata=True, include_tables=True,
                                           include_comments=False, include_formatting=False,
-                                          include_images=False, include_links=False, deduplicate=False)
+                                          include_images=False, include_links=False, deduplicate=False,
+                                          # a date only from the page's metadata and markup: the
+                                          # text search took "© 2001" for 2001-01-01
+                                          date_extraction_params={"extensive_search": False,
+                                                                  "original_date": True})
     except Exception as e:  # a parser deep inside lxml; one line whatever it is
         raise QAError(f"not a readable web page ({type(e).__name__})") from None
     body = getattr(doc, "body", None) if doc is not None else None

@@ -67,8 +67,8 @@ def convert(data: bytes, max_pages: int = MAX_PAGES) -> Converted:
     if not blocks:
         raise QAError("no text besides page headers and numbers")
     title = (meta.get("Title") or "").strip()
-    if re.search(r"\.(docx?|pdf|odt|rtf|tex|indd)$|^untitled|^microsoft word", title, re.I):
-        title = ""  # the name of the file it was made from, not a title
+    if not _is_title(title):
+        title = ""  # the document's first heading stands in (qa/corpus.py)
     return Converted(blocks, title=clean_line(title) or None, date=iso_date(meta.get("CreationDate") or None),
                      author=clean_line(meta.get("Author") or "") or None)
 
@@ -236,3 +236,13 @@ def _join(text: str, nxt: str, vocab: Counter) -> str:
     if m and w:
         return text[:len(text) - len(tail) + m.start()] + _unhyphenate(m.group(1), w.group(0), vocab) + nxt[w.end():]
     return f"{text} {nxt}"
+
+
+_NOT_TITLE = re.compile(r"\.(docx?|pdf|odt|rtf|tex|indd)$|^untitled|^microsoft word|https?://|www\.|\(\s*[\w.-]+\.(org|com|net)\b", re.I)
+
+
+def _is_title(text: str) -> bool:
+    """False for a Title field that names the file it was made from ("report.docx", "Microsoft
+    Word - x") or an organisation and its web address ("X Desktop Group
+    (http://www.freedesktop.org)") rather than the document."""
+    return bool(text) and not _NOT_TITLE.search(text)

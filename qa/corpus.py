@@ -161,9 +161,12 @@ def _body_title(paragraphs: list[Paragraph]) -> str | None:
     body (or is a top-level one), else its first headline-like block, markup stripped."""
     seen_body = False
     for p in paragraphs:
-        if not p.answerable:
+        if p.kind == "heading":
+            h = _heading(p.text) or (1, p.section or "")
+        elif not p.answerable:
             continue
-        h = _heading(p.text)
+        else:
+            h = _heading(p.text)
         if h and h[1] and (not seen_body or h[0] == 1):
             return h[1]
         if not seen_body and not h:
@@ -174,39 +177,15 @@ def _body_title(paragraphs: list[Paragraph]) -> str | None:
     return None
 
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-
-
-def _blocks(raw: str, fences: bool) -> list[tuple[str, bool]]:
-    """(block, is code): the blank-line separated blocks of `raw`; with `fences`, a fenced
-    code block (``` or ~~~, to its closing fence or the end) is one block, blank lines and all."""
-    if not fences or not re.search(r"^ {0,3}(```|~~~)", raw, re.M):
-        return [(b, False) for b in _BLANK_SPLIT.split(raw)]
-    out: list[tuple[str, bool]] = []
-    lines, text, i = raw.split("\n"), [], 0
-    while i < len(lines):
-        m = _FENCE.match(lines[i])
-        if not m:
-            text.append(lines[i])
-            i += 1
-            continue
-        out += [(b, False) for b in _BLANK_SPLIT.split("\n".join(text))]
-        text, fence, j = [], m.group(1), i + 1
-        while j < len(lines) and not re.match(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[j]):
-            j += 1
-        out.append(("\n".join(lines[i:j + 1]), True))
-        i = j + 1
-    out += [(b, False) for b in _BLANK_SPLIT.split("\n".join(text))]
-    return out
-
-
 def parse_text(doc: str, raw: str) -> Document:
-    """Parse one file's text (already decoded) into a Document. In Markdown and
-    reStructuredText files headings name the section of the paragraphs under them, and
-    Markdown's fenced code blocks are paragraphs of kind "code", never answered from."""
+    """Parse one file's text (already decoded) into a Document. Markdown is read by a CommonMark
+    parser (qa/markdown.py): code blocks are paragraphs of kind "code", headings, HTML and
+    include directives paragraphs never answered from. In reStructuredText underlined headings
+    name the section of the paragraphs under them."""
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     if raw.startswith("\ufeff"):
         raw = raw[1:]
+    suffix = doc.lower().rpartition(".")[2] if "." in doc.rpartition("/")[2] else ""
     first, _, rest = raw.partition("\n")
     title, date = None, None
     m = _HEADER_DATE.match(first)
@@ -218,23 +197,48 @@ def parse_text(doc: str, raw: str) -> Document:
             title = m.group(1).strip()
         else:
             rest = raw
-    suffix = doc.lower().rpartition(".")[2] if "." in doc.rpartition("/")[2] else ""
-    markup = suffix in ("md", "markdown", "rst")
+    if suffix in ("md", "markdown"):
+        paragraphs, front_title, front_date = _markdown_paragraphs(doc, rest)
+        return _finish(doc, paragraphs, title or front_title, date or front_date, None, None)
+    markup = suffix == "rst"
     paragraphs = []
     section = None
-    for block, code in _blocks(rest, fences=suffix in ("md", "markdown")):
+    for block in _BLANK_SPLIT.split(rest):
         text = block.strip()
         if not text:
-            continue
-        if code:
-            paragraphs.append(Paragraph(doc, len(paragraphs), text, "code", (), section=section))
             continue
         kind, skip = _classify(text)
         if markup:
             h = _heading(text)
-            section = h[1] if h and h[1] else section
+            if h and h[1]:
+                section, kind, skip = h[1], "heading", ()
         paragraphs.append(Paragraph(doc, len(paragraphs), text, kind, skip, section=section))
     return _finish(doc, paragraphs, title, date, None, None)
+
+
+def _markdown_paragraphs(doc: str, text: str) -> tuple[list[Paragraph], str | None, str | None]:
+    """The paragraphs, and the front matter's title and date."""
+    from . import markdown
+    front = markdown.front_matter(text)
+    if front is not None:
+        text = text[front.end:]
+    paragraphs = []
+    section = front.title if front is not None else None
+    for b in markdown.blocks(text):
+        block = text[b.start:b.end]
+        if b.kind == "heading":
+            section = b.heading or section
+        skip: tuple[tuple[int, int], ...] = ()
+        kind = b.kind
+        if kind == "body":
+            kind, skip = _classify(block)
+        elif kind == "code":  # include lines inside a code block are not code
+            skip = tuple((m.start(), m.end()) for m in _DIRECTIVE_LINE.finditer(block))
+        paragraphs.append(Paragraph(doc, len(paragraphs), block, kind, skip, section=section))
+    return paragraphs, front.title if front else None, front.date if front else None
+
+
+_DIRECTIVE_LINE = re.compile(r"^[ \t]*(\{\{#?[^{}\n]*\}\}|\{%[^\n]*%\})[ \t]*$", re.M)
 
 
 def _finish(doc: str, paragraphs: list[Paragraph], title: str | None, date: str | None,
@@ -280,7 +284,7 @@ def document_from(doc: str, conv: Converted, sha256: str = "") -> Document:
         paragraphs.append(Paragraph(doc, len(paragraphs), b.text, kind, skip, b.page, b.section, b.page_breaks))
     title = conv.title
     if not title:
-        title = next((p.text for p in paragraphs if p.kind == "headline" and p.answerable
+        title = next((p.text for p in paragraphs if p.kind in ("heading", "headline")
                       and any(c.isalpha() for c in p.text) and len(p.text) < 200), None)
     return _finish(doc, paragraphs, title, conv.date, conv.author, conv.outlet, sha256)
 

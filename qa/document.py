@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-ANSWERABLE_KINDS = ("body", "headline", "caption")  # the kinds of paragraph answers come from
+ANSWERABLE_KINDS = ("body", "headline", "caption", "code")  # the kinds of paragraph answers come from
 
 Spans = list[tuple[int, int]]  # a paragraph's sentences: (start, end) in its text
 
@@ -27,7 +27,7 @@ class Paragraph:
     doc: str
     paragraph: int
     text: str
-    kind: str = "body"  # body | headline | caption | copyright | ui | byline | bio | code
+    kind: str = "body"  # body | headline | caption | code | heading | html | directive | copyright | ui | byline | bio
     skip: tuple[tuple[int, int], ...] = ()
     page: int | None = None
     section: str | None = None
@@ -95,9 +95,28 @@ def from_json(j: dict) -> tuple[Document, list[Spans]]:
     return doc, [[tuple(s) for s in p["sentences"]] for p in j["paragraphs"]]
 
 
+def intro_of(kinds: Sequence[str], sentences: Sequence[Spans], i: int) -> tuple[int, int] | None:
+    """For a code paragraph, the sentence that introduces it ("Run the following command:"):
+    the last sentence of the prose paragraph right before it, as (start, end) in that one."""
+    if i == 0 or kinds[i] != "code" or kinds[i - 1] == "code" or kinds[i - 1] not in ANSWERABLE_KINDS \
+            or not sentences[i - 1]:
+        return None
+    a, b = sentences[i - 1][-1]
+    return int(a), int(b)
+
+
 def json_passage_texts(j: dict, with_title: bool) -> list[str]:
-    """`passage_text` of each paragraph of a document in its JSON form."""
-    return [passage_text(j.get("title"), p["text"], with_title) for p in j["paragraphs"]]
+    """`passage_text` of each paragraph of a document in its JSON form; a code block's is read
+    with the sentence that introduces it, which says what the code is for."""
+    ps = j["paragraphs"]
+    kinds = [p.get("kind", "body") for p in ps]
+    sentences = [p.get("sentences") or [] for p in ps]
+    out = []
+    for i, p in enumerate(ps):
+        span = intro_of(kinds, sentences, i)
+        text = p["text"] if span is None else ps[i - 1]["text"][span[0]:span[1]] + "\n" + p["text"]
+        out.append(passage_text(j.get("title"), text, with_title))
+    return out
 
 
 def identity(j: dict) -> list[str]:

@@ -13,10 +13,10 @@ import numpy as np
 from . import ann
 from . import store as st
 from .config import Config
-from .document import Document, Paragraph, from_json, passage_text
+from .document import Document, Paragraph, from_json, intro_of, passage_text
 from .embed import Embedder, get_embedder
 from .lexical import BM25Index
-from .types import Citation, Passage
+from .types import Citation, Passage, Quote
 
 
 @dataclass
@@ -258,8 +258,24 @@ class Index:
         va, vb = self.sentence_vectors.get(np.array([a, b]))
         return float(va @ vb)
 
+    def intro(self, pi: int) -> Quote | None:
+        """For a code paragraph row, the sentence that introduces it (document.intro_of), cited."""
+        p = self.paragraphs[pi]
+        if p.kind != "code" or p.paragraph == 0:
+            return None
+        r = self.find(p.doc, p.paragraph - 1)
+        if r is None:
+            return None
+        rows = self.sentence_rows(r)
+        last = [(int(self.sentence_spans[rows[-1]][1]), int(self.sentence_spans[rows[-1]][2]))] if len(rows) else []
+        span = intro_of([self.paragraphs[r].kind, p.kind], [last, []], 1)
+        return None if span is None else Quote(self.paragraphs[r].text[span[0]:span[1]], self.cite(r, *span))
+
     def text_for_retrieval(self, pi: int) -> str:
-        return passage_text(self.doc_of(pi).title, self.paragraphs[pi].text, self.config.title_in_text)
+        p = self.paragraphs[pi]
+        intro = self.intro(pi)
+        text = p.text if intro is None else intro.text + "\n" + p.text
+        return passage_text(self.doc_of(pi).title, text, self.config.title_in_text)
 
     @property
     def bm25(self) -> BM25Index:

@@ -10,7 +10,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from . import ann
 from . import store as st
 from .config import Config, default_store_for
 from .corpus import Corpus, read_corpus
-from .document import Document, json_passage_texts, passage_text, to_json
+from .document import Document, json_passage_texts, to_json
 from .embed import Embedder, get_embedder
 from .index import Index, IndexStats
 from .seen import read_seen, write_seen
@@ -29,11 +29,13 @@ log = logging.getLogger("qa")
 
 # bump when corpus parsing or sentence splitting changes: stores rebuild. A converter's own
 # change bumps its version in qa/convert.FORMATS instead: only the files it read re-index.
-PARSER_VERSION = 5
+PARSER_VERSION = 6
 
 SEGMENT_ROWS = 20_000  # paragraphs per segment while indexing: what a killed run keeps
+SEGMENT_SECONDS = 60.0  # and at least this often a segment is written (a minute of embedding)
 MAX_SEGMENTS = 8       # more, and the small ones are merged into one
 MAX_DEAD = 0.25        # a larger share of deleted rows, and everything is merged
+clock = time.monotonic  # what SEGMENT_SECONDS is measured by (a test turns it)
 SPLIT_AHEAD = 256      # paragraphs split into sentences while the previous ones are encoded
 
 
@@ -173,8 +175,7 @@ class Indexer:
             progress.phase(f"loading the embedding model to embed {total} paragraphs")
         if todo:
             tick(0)
-        for batch in _chunks(todo, SEGMENT_ROWS):
-            seg = cls._embed_segment(store_dir, batch, config, embedder, stats, tick, keys)
+        for seg in cls._embed_segments(store_dir, todo, config, embedder, stats, tick, keys):
             entries.append({"name": seg.name, "dead": set(), "seg": seg})
         stats.embedded_files = len(todo)
         dims = {int(e["seg"].info["dim"]) for e in entries if e["seg"].n_paragraphs}
@@ -200,19 +201,37 @@ class Indexer:
         return st.load(store_dir)
 
     @staticmethod
-    def _embed_segment(store_dir: Path, docs: list[Document], config: Config, embedder: Embedder,
-                       stats: IndexStats, tick, keys: dict) -> st.Segment:
-        """Sentence splitting (pysbd, ~5 ms a paragraph: an eighth of CPU encoding, ten times a
+    def _embed_segments(store_dir: Path, docs: list[Document], config: Config, embedder: Embedder,
+                        stats: IndexStats, tick, keys: dict) -> Iterator[st.Segment]:
+        """Embed `docs` into segments, each written as soon as it holds SEGMENT_ROWS paragraphs or
+        SEGMENT_SECONDS of embedding: a killed run loses at most that much work.
+
+        Sentence splitting (pysbd, ~5 ms a paragraph: an eighth of CPU encoding, ten times a
         GPU's) runs one piece ahead in a thread while the model encodes the piece before."""
         pieces = _chunks(docs, SPLIT_AHEAD)
 
         def split(part: list[Document]):
-            return [(d, [split_sentences(p.text, p.skip) if p.answerable else [] for p in d.paragraphs])
+            return [(d, [split_sentences(p.text, p.skip, p.kind == "code") if p.answerable else []
+                         for p in d.paragraphs])
                     for d in part]
 
-        todo, par_texts, pars, sents = [], [], [], []
-        n_sentences = 0
         dim = embedder.dim
+        todo, par_texts, pars, sents, n_sentences = [], [], [], [], 0
+        started = clock()
+
+        def write() -> st.Segment:
+            nonlocal todo, par_texts, pars, sents, n_sentences, started
+            new_par = np.concatenate(pars) if pars else np.zeros((0, dim), np.float32)
+            new_sent = np.concatenate(sents) if sents else np.zeros((0, dim), np.float32)
+            stats.embedded_paragraphs += len(par_texts)
+            stats.embedded_sentences += n_sentences
+            name = st.write_segment(store_dir, [to_json(d, ss) for d, ss in todo],
+                                    np.asarray(new_par, np.float32).reshape(-1, dim),
+                                    np.asarray(new_sent, np.float32).reshape(-1, dim), par_texts, build=keys)
+            todo, par_texts, pars, sents, n_sentences = [], [], [], [], 0
+            started = clock()
+            return st.open_segment(store_dir, name)
+
         pool = ThreadPoolExecutor(1, thread_name_prefix="qa-split")
         try:
             ahead = pool.submit(split, pieces[0]) if pieces else None
@@ -221,9 +240,9 @@ class Indexer:
                 ahead = pool.submit(split, pieces[i + 1]) if i + 1 < len(pieces) else None
                 texts, part_spans = [], []
                 for d, ss in part:
-                    for p, sentences in zip(d.paragraphs, ss):
-                        text = passage_text(d.title, p.text, config.title_in_text)
-                        shift = len(text) - len(p.text)  # the title prefix
+                    for p, sentences, text in zip(d.paragraphs, ss,
+                                                  json_passage_texts(to_json(d, ss), config.title_in_text)):
+                        shift = len(text) - len(p.text)  # the title (and a code block's introduction)
                         texts.append(text)
                         part_spans.append([(a + shift, b + shift) for a, b in sentences])
                 if config.sentence_vectors == "separate":
@@ -237,16 +256,13 @@ class Indexer:
                 todo.extend(part)
                 par_texts.extend(texts)
                 n_sentences += sum(len(sp) for sp in part_spans)
+                if i + 1 < len(pieces) and (len(par_texts) >= SEGMENT_ROWS
+                                            or clock() - started >= SEGMENT_SECONDS):
+                    yield write()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)  # on a cancel, leave the last piece behind
-        new_par = np.concatenate(pars) if pars else np.zeros((0, dim), np.float32)
-        new_sent = np.concatenate(sents) if sents else np.zeros((0, dim), np.float32)
-        stats.embedded_paragraphs += len(par_texts)
-        stats.embedded_sentences += n_sentences
-        name = st.write_segment(store_dir, [to_json(d, ss) for d, ss in todo],
-                                np.asarray(new_par, np.float32).reshape(-1, dim),
-                                np.asarray(new_sent, np.float32).reshape(-1, dim), par_texts, build=keys)
-        return st.open_segment(store_dir, name)
+        if todo:
+            yield write()
 
     @staticmethod
     def _maybe_merge(store_dir: Path, entries: list[dict], config: Config, keys: dict) -> list[dict]:

@@ -15,7 +15,7 @@ from .config import ANSWERERS, SEEDS_DIR, Config
 from .errors import QAError
 from .index import Index
 from .location import StoreLocation, parse_location
-from .text import terms
+from .text import one_line, terms
 from .types import Answer, Progress, Reader, Retriever, Turn
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ class QA:
         if abstain:
             text = ""
         elif short is not None:
-            text = self.index.quoted(short)
+            text = one_line(self.index.quoted(short))  # the citation still points at the source
         else:
             text = reading.snippets[0].text
         timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}

@@ -20,6 +20,7 @@ from .config import Config
 from .index import Index
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer
 from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
+from .text import trim_answer
 from .types import Passage, Reading
 
 __all__ = ["ModelReader", "Piece", "READER_FEATURES", "span_features", "available"]
@@ -94,7 +95,8 @@ class ModelReader:
         short = None
         if held:
             i = max(held, key=lambda j: spans[j].score)
-            short = self.index.cite(pieces[i].row, spans[i].start, spans[i].end)
+            row = pieces[i].row
+            short = self.index.cite(row, *trim_answer(self.index.paragraphs[row].text, spans[i].start, spans[i].end))
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from typing import TYPE_CHECKING, Iterable, TextIO
 
 from .citations import citations, number_citations
@@ -96,8 +97,15 @@ def render_answer(answer: Answer, *, color: bool) -> str:
     if answer.short_answer is not None and answer.text:
         lines += [_style(_one_line(answer.text), BOLD, color), ""]
     for snippet, nums in zip(answer.snippets, markers):
+        marks = "".join(_marker(n, color) for n in nums)
+        if snippet.code:  # a code block: its lines as they stand, under what introduces it
+            if snippet.intro is not None:
+                lines.append(_style("“" + _one_line(snippet.intro.text) + "”", DIM, color))
+            lines += ["    " + _clean(ln) for ln in textwrap.dedent(snippet.text).split("\n")]
+            lines.append("    " + marks)
+            continue
         quote = "“" + _one_line(snippet.text) + "”"
-        lines.append(quote + " " + "".join(_marker(n, color) for n in nums))
+        lines.append(quote + " " + marks)
     if not answer.snippets and answer.text:  # defensive: an answer without quotes
         lines.append(_clean(answer.text))
     if order:

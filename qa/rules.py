@@ -88,6 +88,7 @@ class BaselineReader:
             if rows:
                 cos = idx.sentence_scores(qvec, rows)
                 _, a, b = (int(x) for x in idx.sentence_spans[rows[int(np.argmax(cos))]])
-                snip = Snippet(p.text[a:b], idx.cite(p.row, a, b), float(cos.max()))
+                snip = Snippet(p.text[a:b], idx.cite(p.row, a, b), float(cos.max()), intro=idx.intro(p.row),
+                               code=idx.paragraphs[p.row].kind == "code")
                 return Reading((snip,), None, 1.0)
         return Reading()

@@ -330,7 +330,8 @@ class SentenceScorer:
             if len(picks) < self.config.max_snippets and n < len(within):
                 picks.append(_Pick(c, start, end))
         return [Snippet(idx.paragraphs[pk.cand.pi].text[pk.start:pk.end], idx.cite(pk.cand.pi, pk.start, pk.end),
-                        float(pk.cand.score), tuple(pk.also)) for pk in picks]
+                        float(pk.cand.score), tuple(pk.also), intro=idx.intro(pk.cand.pi),
+                        code=idx.paragraphs[pk.cand.pi].kind == "code") for pk in picks]
 
 
 # function words of German, French, Spanish, Italian and Portuguese that are not English words

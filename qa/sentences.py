@@ -85,17 +85,61 @@ def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]
     return units
 
 
-def split(text: str, skip: tuple[tuple[int, int], ...] = ()) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, never crossing a chrome range.
+# an inline code span (`x`, ``a ` b``): a "?" or "." inside it ends no sentence
+_CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+_NOT_WORD = re.compile(r"[^\w\s]")
+CODE_LINES = 12  # a code block is quoted in runs of at most this many lines
+
+
+def _mask_code(unit: str) -> str:
+    """`unit` with the punctuation inside inline code spans replaced (same length)."""
+    if "`" not in unit:
+        return unit
+    return _CODE_SPAN.sub(lambda m: m.group(1) + _NOT_WORD.sub("x", m.group(2)) + m.group(1), unit)
+
+
+def split_code(text: str, skip: tuple[tuple[int, int], ...] = ()) -> list[tuple[int, int]]:
+    """A code block's quotable units: its runs of non-blank lines (at most CODE_LINES each),
+    leading indentation and `skip` ranges left out."""
+    spans: list[tuple[int, int]] = []
+    run: list[tuple[int, int]] = []
+
+    def flush():
+        if run:
+            for x, y in _cut(run[0][0], run[-1][1], skip):
+                x, y = _trim(text, x, y)
+                if y > x and any(c.isalnum() for c in text[x:y]):
+                    spans.append((x, y))
+            run.clear()
+
+    pos = 0
+    for line in text.split("\n"):
+        a, b = pos, pos + len(line)
+        pos = b + 1
+        if not line.strip() or any(x <= a and b <= y for x, y in skip):
+            flush()
+            continue
+        run.append((a, b))
+        if len(run) >= CODE_LINES:
+            flush()
+    flush()
+    return spans
+
+
+def split(text: str, skip: tuple[tuple[int, int], ...] = (), code: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, never crossing a chrome range (a code block's
+    line runs when `code`).
 
     Sentences run across the single line breaks of hard-wrapped text; lines that stand on
-    their own (list items, headings, chrome, short lines) are boundaries (`_units`). The
-    spans index `text` exactly: a sentence's text keeps its inner line breaks.
+    their own (list items, headings, chrome, short lines) are boundaries (`_units`); inline
+    code is atomic. The spans index `text` exactly: a sentence's text keeps its inner line breaks.
     """
+    if code:
+        return split_code(text, skip)
     spans: list[tuple[int, int]] = []
     seg = _segmenter()
     for ua, ub in _units(text, skip):
-        unit = text[ua:ub].replace("\n", " ")  # same length: offsets stay exact
+        unit = _mask_code(text[ua:ub].replace("\n", " "))  # same length: offsets stay exact
         cursor = 0
         for piece in seg.segment(unit):
             piece = piece.strip()

@@ -47,3 +47,59 @@ def stem_all(tokens: list[str]) -> list[str]:
 def terms(text: str) -> list[str]:
     """Content terms: lower-cased, stop words dropped, stemmed."""
     return stem_all([w for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS])
+
+
+_EMPHASIS = "*_~"
+_DUNDER = re.compile(r"_+[A-Za-z0-9]\w*_+")
+_PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">", "“": "”", '"': '"', "'": "'"}
+
+
+def trim_answer(text: str, start: int, end: int) -> tuple[int, int]:
+    """A short answer's span without what no reader wants at its edges: whitespace, a shell
+    prompt, backticks (an inline code span gives its content), emphasis marks and unpaired
+    brackets or quotes. Inside inline code nothing else is touched (`__init__`, `a*`)."""
+    s, e = start, end
+    for _ in range(8):
+        before = (s, e)
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e - s >= 3 and text[s] in "$>%" and text[s + 1] == " " and text[s + 2].isalpha():  # "$ uv sync"
+            s += 2
+            continue
+        if s < e and (text[s] == "`" or text[e - 1] == "`"):
+            while s < e and text[s] == "`":
+                s += 1
+            while e > s and text[e - 1] == "`":
+                e -= 1
+            if e > s:
+                return _trim_space(text, s, e, start, end)
+            break
+        if not _DUNDER.fullmatch(text, s, e):  # __init__ is a name, not bold "init"
+            while s < e and text[s] in _EMPHASIS:
+                s += 1
+            while e > s and text[e - 1] in _EMPHASIS:
+                e -= 1
+        if s < e and text[s] in _PAIRS and _PAIRS[text[s]] not in text[s + 1:e]:
+            s += 1
+        if s < e and text[e - 1] in _PAIRS.values():
+            opener = next(k for k, v in _PAIRS.items() if v == text[e - 1])
+            if opener not in text[s:e - 1]:
+                e -= 1
+        if (s, e) == before:
+            break
+    return _trim_space(text, s, e, start, end)
+
+
+def _trim_space(text: str, s: int, e: int, start: int, end: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return (s, e) if e > s and any(c.isalnum() for c in text[s:e]) else (start, end)
+
+
+def one_line(text: str) -> str:
+    """Whitespace runs (a line break inside a two-word name) read as one space."""
+    return " ".join(text.split())

@@ -65,6 +65,13 @@ class Passage:
                 "page": self.page, "section": self.section}
 
 
+class Quote(NamedTuple):
+    """Verbatim text and where it stands."""
+
+    text: str
+    citation: Citation
+
+
 @dataclass(frozen=True)
 class Snippet:
     """A verbatim quote from one paragraph, plus the other documents that say the same thing."""
@@ -74,6 +81,8 @@ class Snippet:
     score: float
     corroborated_by: tuple[Citation, ...] = ()
     short: Citation | None = None  # the short answer inside this snippet, when pinned down
+    intro: Quote | None = None  # a code quote's introducing sentence (the paragraph before)
+    code: bool = False  # quoted from a code block: its line breaks and indentation mean something
 
     doc = property(lambda self: self.citation.doc)
     paragraph = property(lambda self: self.citation.paragraph)
@@ -85,6 +94,8 @@ class Snippet:
     def to_dict(self) -> dict:
         return {"text": self.text, **asdict(self.citation), "score": round(self.score, 4),
                 "short": asdict(self.short) if self.short else None,
+                "intro": {"text": self.intro.text, **asdict(self.intro.citation)} if self.intro else None,
+                "code": self.code,
                 "corroborated_by": [asdict(c) for c in self.corroborated_by]}
 
 

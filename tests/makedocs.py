@@ -71,7 +71,8 @@ def seed_html(name: str, outlet: str = "World Wire", encoding: str = "utf-8") ->
 
 def make_pdf(paragraphs: list[str], *, title: str | None = None, header=None,
              page_numbers: bool = True, date: str | None = None, author: str | None = None,
-             fmt: tuple = (148, 210), size: float = 11, encrypt: str | None = None) -> bytes:
+             fmt: tuple = (148, 210), size: float = 11, encrypt: str | None = None,
+             meta_title: str | None = None) -> bytes:
     """A text PDF: a title in larger type, paragraphs wrapped and spaced apart, a running header
     and page numbers in the footer; `header` may be a function of the page number; `encrypt`
     sets a user password."""
@@ -95,8 +96,8 @@ def make_pdf(paragraphs: list[str], *, title: str | None = None, header=None,
     pdf = Doc(format=fmt)
     pdf.core_fonts_encoding = "windows-1252"  # curly quotes, ©, non-breaking spaces
     pdf.set_auto_page_break(True, margin=18)
-    if title:
-        pdf.set_title(title)
+    if meta_title or title:
+        pdf.set_title(meta_title or title)  # meta_title: a Title field other than the printed title
     if author:
         pdf.set_author(author)
     if date:

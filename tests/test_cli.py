@@ -224,18 +224,49 @@ def test_progress_bar_on_a_terminal_for_big_jobs_and_one_line_otherwise(monkeypa
     small = ui.progress_bar("indexing", tty)
     small(1, 3)
     assert tty.getvalue() == ""
-    clock = iter(range(1000))
-    monkeypatch.setattr(ui.time, "monotonic", lambda: float(next(clock)))  # one second per step
+    now = [0.0]
+    monkeypatch.setattr(ui.time, "monotonic", lambda: now[0])
     big = ui.progress_bar("questions", tty)
     big.phase("loading the models")
     assert tty.getvalue() == "\r\x1b[Kquestions: loading the models…"
     big(0, 200)
-    big(50, 200)
-    assert "] 50/200 (50/s, 3 s left)" in tty.getvalue()  # rate and the time left
-    for i in range(51, 201):
+    now[0] = 60.0  # the first step waited a minute for the model
+    big(10, 200)
+    assert "] 10/200 (starting)" in tty.getvalue()
+    now[0] = 61.0
+    big(60, 200)  # 50 a second since the first step: the load does not count
+    assert "] 60/200 (50/s, 3 s left)" in tty.getvalue()
+    for i in range(61, 201):
+        now[0] += 0.2
         big(i, 200)
     out = tty.getvalue()
     assert "] 200/200 (" in out and out.endswith(" s)\n") and out.count("\n") == 1
+
+
+@pytest.mark.unit
+def test_progress_off_a_terminal_prints_a_line_every_30_seconds(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(ui.time, "monotonic", lambda: now[0])
+    log = io.StringIO()
+    bar = ui.progress_bar("indexing", log)
+    bar(0, 1000)
+    for done in range(10, 1001, 10):  # 10 paragraphs a second: 100 s in all
+        now[0] += 1.0
+        bar(done, 1000)
+    lines = log.getvalue().splitlines()
+    assert lines[:3] == ["qa: indexing: 300/1000 (30%, 10/s, 1 min 10 s left)",
+                         "qa: indexing: 600/1000 (60%, 10/s, 40 s left)",
+                         "qa: indexing: 900/1000 (90%, 10/s, 10 s left)"]
+    assert lines[3].startswith("qa: indexing: 1000 done in 100.0 s") and len(lines) == 4
+
+
+@pytest.mark.unit
+def test_a_notice_or_summary_does_not_run_into_a_bar_or_phase():
+    tty = FakeTTY()
+    bar = ui.progress_bar("indexing", tty)
+    bar.phase("writing the store")
+    assert ui.clear_line() is True and tty.getvalue().endswith("\r\x1b[K")
+    assert ui.clear_line() is False  # nothing left to clear
 
 
 # -- real processes ---------------------------------------------------------------------------------

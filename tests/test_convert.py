@@ -72,7 +72,7 @@ def test_seed_pdf_paragraphs_pages_and_chrome(tmp_path, seed):
     b = crossing.page_breaks[0]
     assert crossing.page_at(b - 1) == 1 and crossing.page_at(b) == 2 and crossing.text[b - 1] == " "
     assert doc.date == "2023-07-26"
-    assert doc.sha256.endswith("+pdf1")  # a converter change re-indexes its files
+    assert doc.sha256.endswith("+pdf2")  # a converter change re-indexes its files
 
 
 def test_pdf_fox_chrome_kinds_like_the_text_file(tmp_path):
@@ -166,7 +166,7 @@ def test_seed_page_main_content_metadata_sections(tmp_path, seed):
     for chrome in ("Privacy Policy", "Related story", "Most read", "Subscribe", "Advertisement", "Politics"):
         assert chrome not in joined
     assert (doc.date, doc.outlet) == ("2023-07-26", "World Wire")
-    assert doc.sha256.endswith("+html1")
+    assert doc.sha256.endswith("+html2")
     assert all(p.section for p in doc.paragraphs)  # under the <h1> at least
 
 
@@ -225,7 +225,7 @@ def test_page_lists_tables_and_code(tmp_path):
     assert by_text["Ines Kovacs | Treasurer"].section == "Contacts"
     assert by_text["Then run the checks."].section == "Setup"
     code = [p for p in doc.paragraphs if p.kind == "code"]
-    assert code and not code[0].answerable and "make test" in code[0].text
+    assert code and code[0].answerable and "make test" in code[0].text  # code is answered from
 
 
 # --- Word -------------------------------------------------------------------------------------
@@ -281,14 +281,35 @@ def test_markdown_sections_and_code_blocks(tmp_path):
     doc = one(tmp_path, "notes.md", raw.encode())
     got = [(p.text, p.kind, p.section) for p in doc.paragraphs]
     assert got == [
-        ("# Team notes", "headline", "Team notes"),
+        ("# Team notes", "heading", "Team notes"),
         ("We meet on Mondays.", "body", "Team notes"),
-        ("## Build", "body", "Build"),  # headings after the body stay "body", as before
+        ("## Build", "heading", "Build"),  # a heading names the section; never answered from
         ("Run the build first.", "body", "Build"),
-        ("```sh\nmake all\n\n# not a heading\nmake test\n```", "code", "Build"),
+        ("make all\n\n# not a heading\nmake test", "code", "Build"),  # the code, without its fences
         ("Then deploy.", "body", "Build"),
     ]
-    assert not doc.paragraphs[4].answerable
+    assert doc.title == "Team notes"
+    assert doc.paragraphs[4].answerable and not doc.paragraphs[0].answerable
+
+
+def test_a_pdf_title_field_naming_an_organisation_gives_way_to_the_heading(tmp_path):
+    data = make_pdf(["Desktop entry files describe how a program is launched and how it appears in menus."],
+                    title="Desktop Entry Specification", meta_title="X Desktop Group (http://www.freedesktop.org)")
+    assert one(tmp_path, "spec.pdf", data).title == "Desktop Entry Specification"
+    kept = make_pdf(["Some words in a paragraph of the report."], title="Annual report", meta_title="Harbour report 2023")
+    assert one(tmp_path / "k", "r.pdf", kept).title == "Harbour report 2023"
+
+
+def test_a_web_page_date_comes_from_its_metadata_not_its_copyright_line(tmp_path):
+    body = (b"<article><h1>Desktop Entry Specification</h1><p>This document describes desktop entry files, "
+            b"which say how a program is launched and how it appears in menus.</p><p>Entries are stored "
+            b"in files with the .desktop extension and use a key-value format like INI files.</p></article>"
+            b"<footer><p>Copyright \xc2\xa9 2001 The Foo Group. All rights reserved.</p></footer>")
+    undated = one(tmp_path, "spec.html", b"<html><head><title>Spec</title></head><body>" + body + b"</body></html>")
+    assert undated.date is None
+    meta = b'<meta property="article:published_time" content="2024-03-05T10:00:00Z">'
+    dated = one(tmp_path / "d", "spec.html", b"<html><head>" + meta + b"</head><body>" + body + b"</body></html>")
+    assert dated.date == "2024-03-05"
 
 
 def test_text_files_have_no_place(tmp_path):

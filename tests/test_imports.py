@@ -140,7 +140,7 @@ LAYERS: dict[str, tuple[int, str]] = {}
 for level, groups in enumerate([
     {"base": ["errors", "types", "text", "metrics", "extract", "sentences", "document", "seen", "ann",
               "weights", "config", "questions", "citations", "ui"]},
-    {"parse": ["convert", "convert_pdf", "convert_html", "convert_docx", "corpus"],
+    {"parse": ["convert", "convert_pdf", "convert_html", "convert_docx", "markdown", "corpus"],
      "store": ["lexical", "store", "store.format", "store.segments", "store.generations", "store.vectors"],
      "embed": ["backend", "embed"]},
     {"open": ["index", "location"]},

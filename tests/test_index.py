@@ -409,6 +409,7 @@ def test_killed_build_resumes_from_its_finished_segments(tmp_path, small_corpus,
     next run embeds only the files no finished segment holds."""
     import qa.indexer as qi
     monkeypatch.setattr(qi, "SEGMENT_ROWS", 1)  # one file per segment
+    monkeypatch.setattr(qi, "SPLIT_AHEAD", 1)  # one file a piece
     store = tmp_path / "store"
     calls = []
 
@@ -428,6 +429,34 @@ def test_killed_build_resumes_from_its_finished_segments(tmp_path, small_corpus,
     assert idx.stats.resumed_files == 2 and idx.stats.embedded_files == 1
     assert sorted(d.doc for d in idx.documents) == ["alpha.txt", "beta.txt", "gamma.txt"]
     assert len(list((store / "segments").iterdir())) == len(st.load(store).segments) == 3
+
+
+def test_an_interrupted_build_keeps_the_segments_each_minute_finished(tmp_path, small_corpus, monkeypatch):
+    """Segments are written by time too (SEGMENT_SECONDS), not only every SEGMENT_ROWS
+    paragraphs: Ctrl-C after a few minutes keeps the minutes done."""
+    import qa.indexer as qi
+    monkeypatch.setattr(qi, "SPLIT_AHEAD", 1)  # one file a piece
+    now = [0.0]
+    monkeypatch.setattr(qi, "clock", lambda: now[0])
+    store = tmp_path / "store"
+    calls = []
+
+    def slow_then_killed(real):
+        def run(self, *a, **k):
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            now[0] += 40.0  # each file takes 40 s to embed: a segment after the second
+            return real(self, *a, **k)
+        return run
+    patch_encoders(monkeypatch, slow_then_killed)
+    with pytest.raises(KeyboardInterrupt):
+        Indexer(Config(), notice=quiet).open(small_corpus, store)
+    segs = list((store / "segments").glob("s-*"))
+    assert len(segs) == 1  # alpha and beta: 80 s of work, committed past the 60 s mark
+    idx = open_in_thread(small_corpus, store, Config(), notice=quiet)
+    assert idx.stats.resumed_files == 2 and idx.stats.embedded_files == 1
+    assert sorted(d.doc for d in idx.documents) == ["alpha.txt", "beta.txt", "gamma.txt"]
 
 
 def test_many_updates_are_merged(built, monkeypatch):

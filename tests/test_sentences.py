@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from qa.sentences import _cut, _trim, split
+from qa.sentences import CODE_LINES, _cut, _trim, split
 
 pytestmark = pytest.mark.unit
 
@@ -82,3 +82,18 @@ def test_helpers():
     assert _cut(0, 10, ((2, 4), (6, 8))) == [(0, 2), (4, 6), (8, 10)]
     assert _cut(0, 10, ((0, 10),)) == [] and _cut(0, 10, ((20, 30),)) == [(0, 10)]
     assert _trim("  ab  ", 0, 6) == (2, 4) and _trim("   ", 0, 3) == (3, 3)
+
+
+@pytest.mark.unit
+def test_inline_code_is_atomic():
+    text = "Use the `?` operator on a `Result`. Then call `v.len()!` once! Done."
+    assert [text[a:b] for a, b in split(text)] == [
+        "Use the `?` operator on a `Result`.", "Then call `v.len()!` once!", "Done."]
+
+
+@pytest.mark.unit
+def test_code_blocks_are_quoted_in_runs_of_lines():
+    text = "$ uv init\n\n$ uv add requests\n$ uv run main.py\n\n" + "\n".join(f"line {i}" for i in range(14))
+    spans = [text[a:b] for a, b in split(text, code=True)]
+    assert spans[:2] == ["$ uv init", "$ uv add requests\n$ uv run main.py"]
+    assert spans[2].count("\n") == CODE_LINES - 1 and spans[3] == "line 12\nline 13"
