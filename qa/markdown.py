@@ -13,6 +13,8 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+from .text import CODE_SPAN
+
 # mdBook / Jinja-style include and template lines: {{#include file.rs}}, {{#rustdoc_include ...}}, {% ... %}
 DIRECTIVE = re.compile(r"^\s*(\{\{#?[^{}]*\}\}|\{%.*%\})\s*$")
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
@@ -54,7 +56,6 @@ def front_matter(text: str) -> FrontMatter | None:
     return FrontMatter(m.end(), found.get("title") or None, date)
 
 
-_CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|!?\[([^\]]*)\]\[[^\]]*\]")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<!--.*?-->", re.S)
 
@@ -63,14 +64,14 @@ def plain(inline: str) -> str:
     """An inline's text without its markup: link targets, tags, emphasis and code marks."""
     text = _TAG.sub(" ", inline)
     text = _LINK.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
-    text = _CODE_SPAN.sub(lambda m: m.group(2).strip(), text)
+    text = CODE_SPAN.sub(lambda m: m.group(2).strip(), text)
     text = re.sub(r"(?<!\w)[*_]+|[*_]+(?!\w)", "", text)
     return " ".join(text.split())
 
 
 def code_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each inline code span, backticks included."""
-    return [m.span() for m in _CODE_SPAN.finditer(text)]
+    return [m.span() for m in CODE_SPAN.finditer(text)]
 
 
 # mkdocs-material / Python-Markdown containers: admonitions (!!! note "Title", ??? tip) and

@@ -20,7 +20,7 @@ from .config import Config
 from .index import Index
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer
 from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
-from .text import trim_answer
+from .text import code_line, trim_answer
 from .types import Passage, Reading
 
 __all__ = ["ModelReader", "Piece", "READER_FEATURES", "span_features", "available"]
@@ -96,7 +96,11 @@ class ModelReader:
         if held:
             i = max(held, key=lambda j: spans[j].score)
             row = pieces[i].row
-            short = self.index.cite(row, *trim_answer(self.index.paragraphs[row].text, spans[i].start, spans[i].end))
+            par = self.index.paragraphs[row]
+            a, b = trim_answer(par.text, spans[i].start, spans[i].end)
+            if par.kind == "code":
+                a, b = code_line(par.text, a, b)
+            short = self.index.cite(row, a, b)
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)
 

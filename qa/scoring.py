@@ -13,7 +13,7 @@ neither reaches into the other.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -290,14 +290,32 @@ class SentenceScorer:
     def widen(self, c: Candidate) -> tuple[int, int]:
         """Widen the best sentence to its neighbour when it leans on it (a pronoun, a 'However')."""
         idx = self.index
-        text = idx.paragraphs[c.pi].text
+        par = idx.paragraphs[c.pi]
+        text = par.text
         start, end = c.start, c.end
+        if par.kind == "code":  # a code block's units are whole already
+            return start, end
         first, last = idx.par_sentences[c.pi]
         if _ANAPHORA.match(text[start:end]) and c.row - 1 >= first:
             start = int(idx.sentence_spans[c.row - 1][1])
         elif c.end - c.start < 60 and c.row + 1 < last:
             end = int(idx.sentence_spans[c.row + 1][2])
         return start, end
+
+    def introduced(self, c: Candidate) -> Candidate | None:
+        """What a sentence like "Run the following command:" introduces: the first unit of the
+        code block right after it (quoted with it), when the sentence ends its paragraph with a
+        colon."""
+        idx = self.index
+        if int(idx.par_sentences[c.pi][1]) != c.row + 1 or not idx.paragraphs[c.pi].text[:c.end].rstrip().endswith(":"):
+            return None
+        p = idx.paragraphs[c.pi]
+        code = idx.find(p.doc, p.paragraph + 1)
+        if code is None or idx.paragraphs[code].kind != "code" or not len(idx.sentence_rows(code)):
+            return None
+        r = idx.sentence_rows(code)[0]
+        _, a, b = idx.sentence_spans[r]
+        return replace(c, row=r, pi=code, start=int(a), end=int(b))
 
     def _same_statement(self, c: Candidate, pick: _Pick) -> bool:
         return (self.index.sentence_similarity(c.row, pick.cand.row) >= 0.9
@@ -317,6 +335,7 @@ class SentenceScorer:
         extra = [Candidate(r, pi, int(idx.sentence_spans[r][1]), int(idx.sentence_spans[r][2]), 0, 0, 0, 0)
                  for pi in (p.row for p in more) for r in idx.sentence_rows(pi)]
         for n, c in enumerate(within + extra):
+            c = self.introduced(c) or c
             start, end = self.widen(c)
             overlaps = [p for p in picks if p.cand.pi == c.pi and start < p.end and p.start < end]
             if overlaps:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .text import CODE_SPAN  # a "?" or "." inside inline code ends no sentence
+
 _WS = re.compile(r"\s")
 
 
@@ -85,22 +87,22 @@ def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]
     return units
 
 
-# an inline code span (`x`, ``a ` b``): a "?" or "." inside it ends no sentence
-_CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _NOT_WORD = re.compile(r"[^\w\s]")
 CODE_LINES = 12  # a code block is quoted in runs of at most this many lines
+_PROMPT_LINE = re.compile(r"[ \t]*(?:\$|>>>|PS>)[ \t]")
 
 
 def _mask_code(unit: str) -> str:
     """`unit` with the punctuation inside inline code spans replaced (same length)."""
     if "`" not in unit:
         return unit
-    return _CODE_SPAN.sub(lambda m: m.group(1) + _NOT_WORD.sub("x", m.group(2)) + m.group(1), unit)
+    return CODE_SPAN.sub(lambda m: m.group(1) + _NOT_WORD.sub("x", m.group(2)) + m.group(1), unit)
 
 
 def split_code(text: str, skip: tuple[tuple[int, int], ...] = ()) -> list[tuple[int, int]]:
-    """A code block's quotable units: its runs of non-blank lines (at most CODE_LINES each),
-    leading indentation and `skip` ranges left out."""
+    """A code block's quotable units: its runs of non-blank lines (at most CODE_LINES each; in
+    a shell session, each prompt line with the output under it), leading indentation and `skip`
+    ranges left out."""
     spans: list[tuple[int, int]] = []
     run: list[tuple[int, int]] = []
 
@@ -119,6 +121,8 @@ def split_code(text: str, skip: tuple[tuple[int, int], ...] = ()) -> list[tuple[
         if not line.strip() or any(x <= a and b <= y for x, y in skip):
             flush()
             continue
+        if run and _PROMPT_LINE.match(line):  # a shell session: each command with its output
+            flush()
         run.append((a, b))
         if len(run) >= CODE_LINES:
             flush()

@@ -54,11 +54,26 @@ _DUNDER = re.compile(r"_+[A-Za-z0-9]\w*_+")
 _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">", "“": "”", '"': '"', "'": "'"}
 
 
+# an inline code span (`x`, ``a ` b``): atomic for sentences and short answers
+CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+_PROMPT = re.compile(r"[ \t]*(?:\$|>>>|PS>|%|>)[ \t]+(?=\S)")
+
+
 def trim_answer(text: str, start: int, end: int) -> tuple[int, int]:
     """A short answer's span without what no reader wants at its edges: whitespace, a shell
     prompt, backticks (an inline code span gives its content), emphasis marks and unpaired
-    brackets or quotes. Inside inline code nothing else is touched (`__init__`, `a*`)."""
+    brackets or quotes. Inside inline code nothing else is touched (`__init__`, `a*`). An
+    answer never splits an inline code span: one that starts inside it is that code, one that
+    ends inside it runs to its end."""
     s, e = start, end
+    if "`" in text:
+        for m in CODE_SPAN.finditer(text):
+            a, b = m.span()
+            if a < s < b or (s == a and e < b):
+                s, e = m.start(2), m.end(2)
+                break
+            if s <= a < e < b:
+                e = b
     for _ in range(8):
         before = (s, e)
         while s < e and text[s].isspace():
@@ -103,3 +118,20 @@ def _trim_space(text: str, s: int, e: int, start: int, end: int) -> tuple[int, i
 def one_line(text: str) -> str:
     """Whitespace runs (a line break inside a two-word name) read as one space."""
     return " ".join(text.split())
+
+
+def code_line(text: str, start: int, end: int) -> tuple[int, int]:
+    """A short answer inside a code block widened to the whole line it starts on, without the
+    prompt ("$ ", ">>> "): a command is given whole or not at all."""
+    a = text.rfind("\n", 0, start) + 1
+    while a < end and text[a:text.find("\n", a) if "\n" in text[a:] else len(text)].strip() == "":
+        a = (text.find("\n", a) + 1) or len(text)  # a span starting on a blank line: its next line
+    b = text.find("\n", a)
+    b = len(text) if b < 0 else b
+    m = _PROMPT.match(text, a, b)
+    a = m.end() if m else a
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return (a, b) if b > a else (start, end)

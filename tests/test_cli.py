@@ -401,3 +401,25 @@ def test_top_k_is_capped_like_the_chat(capsys, command):
     assert e.value.code == 2
     assert "at most 100" in capsys.readouterr().err
     assert build_parser().parse_args([command] + argv[1:-1] + ["100"]).top_k == 100
+
+
+@pytest.mark.unit
+def test_ctrl_c_during_a_bar_ends_on_a_line_of_its_own(monkeypatch, tmp_path):
+    from qa import cli
+    tty = FakeTTY()
+    monkeypatch.setattr(cli.sys, "stderr", tty)
+
+    now = [0.0]
+    monkeypatch.setattr(ui.time, "monotonic", lambda: now[0])
+
+    def interrupted(args):
+        bar = ui.progress_bar("indexing", tty)
+        bar(0, 500)
+        now[0] = 1.0
+        bar(200, 500)
+        assert "] 200/500 (" in tty.getvalue()
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "cmd_index", interrupted)
+    assert cli.main(["index", "--corpus", str(tmp_path)]) == 130
+    out = tty.getvalue()
+    assert out.endswith("\r\x1b[Kqa: interrupted\n")  # the bar is cleared, not run into

@@ -93,7 +93,14 @@ def test_inline_code_is_atomic():
 
 @pytest.mark.unit
 def test_code_blocks_are_quoted_in_runs_of_lines():
-    text = "$ uv init\n\n$ uv add requests\n$ uv run main.py\n\n" + "\n".join(f"line {i}" for i in range(14))
+    text = "import os\n\nx = 1\nprint(x)\n\n" + "\n".join(f"line {i}" for i in range(14))
     spans = [text[a:b] for a, b in split(text, code=True)]
-    assert spans[:2] == ["$ uv init", "$ uv add requests\n$ uv run main.py"]
+    assert spans[:2] == ["import os", "x = 1\nprint(x)"]
     assert spans[2].count("\n") == CODE_LINES - 1 and spans[3] == "line 12\nline 13"
+
+
+@pytest.mark.unit
+def test_a_shell_session_is_quoted_a_command_at_a_time():
+    text = "$ uv run --python 3.10 example.py\n3.10.15\n$ # Note: flags go first\n$ uv run --no-project a.py"
+    assert [text[a:b] for a, b in split(text, code=True)] == [
+        "$ uv run --python 3.10 example.py\n3.10.15", "$ # Note: flags go first", "$ uv run --no-project a.py"]

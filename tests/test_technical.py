@@ -1,0 +1,98 @@
+"""A folder of Markdown documentation end to end: code answered with its introduction, markup
+never quoted, short answers without markup, citations that slice the stored text."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from qa.config import Config
+from qa.pipeline import QA
+from qa.render import render_answer
+
+pytestmark = pytest.mark.slow  # builds an index
+
+DOCS = {
+    "install.md": textwrap.dedent("""\
+        # Installing Tern
+
+        <!-- ANCHOR: install -->
+
+        Tern is a command-line tool that keeps boats' logbooks in plain text files.
+
+        To install Tern on Linux, run the following command:
+
+        ```console
+        $ curl -sSf https://tern.example/install.sh | sh
+        ```
+
+        [site]: https://tern.example
+        """),
+    "usage.md": textwrap.dedent("""\
+        ## Writing an entry
+
+        {{#include ../snippets/header.md}}
+
+        Use the `--tide` flag to record the tide with an entry. Is `log?` a valid name? No, names
+        may not hold question marks.
+
+        <Listing number="2-1" caption="An entry">
+
+        ```toml
+        [entry]
+        wind = "NW 4"
+        ```
+
+        </Listing>
+
+        The logbook is stored in `~/.tern/log.toml` by default.
+        """),
+}
+
+
+@pytest.fixture(scope="module")
+def tern(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tern")
+    for name, text in DOCS.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return QA(root, tmp_path_factory.mktemp("store"), Config(), notice=lambda m: None)
+
+
+def test_markup_is_never_retrieved(tern):
+    idx = tern.index
+    texts = [idx.paragraphs[r].text for r in range(len(idx.paragraphs)) if idx.answerable[r]]
+    assert not any(t.startswith(("#", "<", "{{", "[site]")) for t in texts)
+    assert "$ curl -sSf https://tern.example/install.sh | sh" in texts  # code is
+
+
+def test_a_how_question_is_answered_with_the_command_and_its_introduction(tern):
+    ans = tern.ask("How do I install Tern on Linux?")
+    first = ans.snippets[0]
+    assert first.code and "curl -sSf https://tern.example/install.sh" in first.text
+    assert first.intro is not None and first.intro.text == "To install Tern on Linux, run the following command:"
+    assert tern.index.quoted(first.intro.citation) == first.intro.text  # the introduction is cited exactly
+    assert tern.index.quoted(first.citation) == first.text
+    shown = render_answer(ans, color=False)
+    assert "“To install Tern on Linux, run the following command:”" in shown
+    assert "    $ curl -sSf https://tern.example/install.sh | sh" in shown  # the code as it stands
+
+
+def test_short_answers_carry_no_markup_and_cite_their_source(tern):
+    shorts = []
+    for q in ("Which flag records the tide with an entry?", "Where is the logbook stored by default?",
+              "What keeps boats' logbooks in plain text files?"):
+        ans = tern.ask(q)
+        if ans.short_answer is not None and not ans.abstained:
+            shorts.append(ans)
+    assert shorts
+    for ans in shorts:
+        assert "`" not in ans.text and not ans.text.startswith(("$ ", "_", "*"))
+        assert ans.text == " ".join(tern.index.quoted(ans.short_answer).split())
+
+
+def test_inline_code_with_a_question_mark_stays_in_its_sentence(tern):
+    idx = tern.index
+    row = next(r for r in range(len(idx.paragraphs)) if "`log?`" in idx.paragraphs[r].text)
+    sents = [idx.paragraphs[row].text[int(idx.sentence_spans[s][1]):int(idx.sentence_spans[s][2])]
+             for s in idx.sentence_rows(row)]
+    assert "Is `log?` a valid name?" in sents
