@@ -115,3 +115,141 @@ class OnnxEncoder:
             for h, n in zip(hidden, enc["attention_mask"].sum(1)):
                 out.append(np.asarray(h[:int(n)], dtype=np.float32))
         return out
+
+
+# -- the question path without torch ----------------------------------------------------------------
+# A question needs two small forward passes; importing torch and sentence-transformers for them
+# costs 10+ s. The graphs are exported where torch is loaded anyway (indexing, or the first
+# answer that finds none) and cached, keyed by the files they came from, so a new model or
+# adapter never meets a stale graph. float32: the same vectors as torch's within 1e-5.
+GRAPH_VERSION = 1
+
+
+def _stamp(path: str | Path) -> str:
+    st = os.stat(path)
+    return f"{Path(path).resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def graph_path(kind: str, *sources: str | Path) -> Path:
+    """Where the float32 graph made from `sources` (weight files) is cached."""
+    key = hashlib.sha1("|".join([kind, str(GRAPH_VERSION), *map(_stamp, sources)]).encode()).hexdigest()[:16]
+    return cache_dir() / "onnx" / f"{kind}-{key}.onnx"
+
+
+def backbone_weights(model_path: str | Path) -> Path:
+    return Path(model_path) / "model.safetensors"
+
+
+def export_graph(module, inputs: tuple, input_names: list[str], output_name: str, out: Path) -> Path:
+    """`module` (torch, in eval mode) as an ONNX graph at `out`, written atomically."""
+    import warnings
+
+    import torch
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".tmp{os.getpid()}")
+    dyn = {name: {0: "batch", 1: "tokens"} for name in (*input_names, output_name)}
+    with _LOCK, warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, inputs, str(tmp), input_names=input_names, output_names=[output_name],
+                          dynamic_axes=dyn, opset_version=17, dynamo=False)
+        os.replace(tmp, out)
+    return out
+
+
+def session(path: Path, threads: int):
+    """An onnxruntime session on the CPU with `threads` threads (one for a question)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise QAError("onnxruntime is missing: pip install onnxruntime") from None
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = max(1, threads)
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def word_pieces(model_path: str | Path):
+    """The model's own fast tokenizer (tokenizer.json), without transformers."""
+    from tokenizers import Tokenizer
+    try:
+        return Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
+    except Exception as e:  # noqa: BLE001 - one line whatever it is
+        raise QAError(f"cannot read the tokenizer of {model_path} ({e})") from None
+
+
+def backbone_module(bert):
+    """A BERT as a module that takes the three inputs and returns its token embeddings."""
+    import torch
+
+    class Tokens(torch.nn.Module):
+        def __init__(self, b):
+            super().__init__()
+            self.b = b
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.b(input_ids=input_ids, attention_mask=attention_mask,
+                          token_type_ids=token_type_ids).last_hidden_state
+    return Tokens(bert).eval()
+
+
+def example_inputs() -> tuple:
+    import torch
+    ids = torch.ones((2, 8), dtype=torch.long)
+    return ids, torch.ones_like(ids), torch.zeros_like(ids)
+
+
+class QueryGraph:
+    """The question's vector from the backbone's graph: mean of its token embeddings, unit length
+    (what the model's Pooling and Normalize modules compute)."""
+
+    def __init__(self, model_path: str | Path, max_length: int, threads: int = 1):
+        self.model_path = Path(model_path)
+        self.file = graph_path("backbone", backbone_weights(model_path))
+        self.max_length = max_length
+        self.threads = threads
+        self._session = None
+        self._tokenizer = None
+
+    @property
+    def available(self) -> bool:
+        return self.file.is_file()
+
+    def export(self, bert) -> None:
+        """Write the graph from a loaded backbone (transformers' AutoModel) when it is missing."""
+        if not self.available:
+            export_graph(backbone_module(bert), example_inputs(), list(INPUTS), "tokens", self.file)
+
+    def _load(self):
+        if self._session is None:
+            with _LOCK:
+                if self._session is None:
+                    tok = word_pieces(self.model_path)
+                    tok.enable_truncation(max_length=self.max_length)
+                    tok.no_padding()
+                    self._tokenizer = tok
+                    self._session = session(self.file, self.threads)
+        return self._session
+
+    def warm_up(self) -> None:
+        self._load()
+
+    def encode(self, text: str) -> np.ndarray:
+        s = self._load()
+        enc = self._tokenizer.encode(text)
+        feed = {"input_ids": np.asarray([enc.ids], np.int64),
+                "attention_mask": np.asarray([enc.attention_mask], np.int64),
+                "token_type_ids": np.asarray([enc.type_ids], np.int64)}
+        v = s.run(None, feed)[0][0].mean(0)
+        return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+
+    def word_table(self) -> tuple[np.ndarray, object]:
+        """The model's input word embeddings (unit rows) and a tokenizer without special tokens,
+        read from the weights file with numpy."""
+        from safetensors import safe_open
+        with safe_open(str(backbone_weights(self.model_path)), "numpy") as f:
+            emb = f.get_tensor("embeddings.word_embeddings.weight").astype(np.float32)
+        tok = word_pieces(self.model_path)
+        tok.no_truncation()
+        tok.no_padding()
+        return emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-9), tok

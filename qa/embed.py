@@ -76,10 +76,31 @@ class Embedder:
         self.device = device
         self._model = None
         self._onnx = None
+        self._query = None
+        self._words = None
 
     @property
     def loaded(self) -> bool:
         return self._model is not None
+
+    @property
+    def query_graph(self):
+        """The torch-free question encoder (qa/backend.py) when this model can have one: a BERT
+        folder with safetensors weights, tokenizer.json and mean pooling; else None."""
+        if self._query is None:
+            self._query = _query_graph(self.model_id, self.threads) or False
+        return self._query or None
+
+    def prepare_question_path(self) -> None:
+        """Export the question encoder's graph now that torch and the model are loaded (indexing,
+        or a question that found none), so the next process answers without torch."""
+        g = self.query_graph
+        if g is not None and not g.available and self.device != "cuda" and self._model is not None:
+            try:
+                g.export(self._model[0].auto_model)
+            except Exception as e:  # noqa: BLE001 - the torch path still works; say why once
+                import logging
+                logging.getLogger("qa").warning("no question graph: %s", e)
 
     @property
     def model(self):
@@ -199,6 +220,14 @@ class Embedder:
                     progress(len(idx))
         return par, sent
 
+    def warm_up_question(self) -> None:
+        """Load what answering a question needs: the question graph, else the model."""
+        g = self.query_graph
+        if g is not None and g.available and self.backend == "torch":
+            g.warm_up()
+        else:
+            _ = self.model
+
     def word_similarity(self, word: str, others: Sequence[str]) -> float:
         """Best cosine between `word` and `others` in the model's input word embeddings: a
         cheap test of whether a passage has any word close to one the question uses."""
@@ -214,20 +243,36 @@ class Embedder:
 
     def _word_table(self):
         if getattr(self, "_table", None) is None:
-            emb = self.model[0].auto_model.get_input_embeddings().weight.detach().cpu().numpy()
-            self._table = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-9)
             self._word_cache: dict[str, np.ndarray] = {}
+            g = self.query_graph
+            if g is not None:  # read with numpy: no torch for a question
+                self._table, tok = g.word_table()
+                self._word_ids = lambda w: tok.encode(w, add_special_tokens=False).ids
+            else:
+                emb = self.model[0].auto_model.get_input_embeddings().weight.detach().cpu().numpy()
+                self._table = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-9)
+                self._word_ids = lambda w: self.model.tokenizer(w, add_special_tokens=False)["input_ids"]
         return self._table
 
     def _word_vec(self, word: str, table: np.ndarray) -> np.ndarray:
         v = self._word_cache.get(word)
         if v is None:
-            ids = self.model.tokenizer(word, add_special_tokens=False)["input_ids"] or [0]
+            ids = self._word_ids(word) or [0]
             v = table[ids].mean(0)
             v = self._word_cache[word] = v / max(float(np.linalg.norm(v)), 1e-9)
         return v
 
     def encode_query(self, text: str) -> np.ndarray:
+        """The question's vector: from the question graph (onnxruntime, no torch) when it has been
+        exported, else from the model, exporting the graph for the next process."""
+        g = self.query_graph
+        if g is not None and self.backend == "torch" and self.device != "cuda":
+            if g.available:
+                return g.encode(text)
+            self.model  # noqa: B018 - load, then export for the next process
+            self.prepare_question_path()
+            if g.available:
+                return g.encode(text)
         import torch
         if self.onnx is not None:
             return _unit(self._tokens([text], batch=False)[0].mean(0)).astype(np.float32)
@@ -261,6 +306,28 @@ class Embedder:
                 if progress:
                     progress(len(idx))
         return out
+
+
+def _query_graph(model: str, threads: int):
+    """A QueryGraph for `model` if its folder has what one needs, else None."""
+    import json
+    from pathlib import Path
+    try:
+        folder = Path(resolve_model(model))
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        max_length = int(json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+                         .get("max_seq_length", 256))
+    except (OSError, ValueError, QAError):
+        return None
+    mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
+        v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens")
+    normalized = any(m.get("type", "").endswith("Normalize") for m in modules)
+    if not (mean_only and normalized and len(modules) == 3 and (folder / "model.safetensors").is_file()
+            and (folder / "tokenizer.json").is_file()):
+        return None
+    from .backend import QueryGraph
+    return QueryGraph(folder, max_length, threads or 1)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -165,8 +165,9 @@ class Index:
         self._embedder = value
 
     def warm_up(self) -> None:
-        """Load the embedding model and the BM25 postings now rather than at the first question."""
-        _ = self.embedder.model
+        """Load what a question needs (the question encoder) and the BM25 postings now rather
+        than at the first question."""
+        self.embedder.warm_up_question()
         _ = self.bm25
 
     # -- decoding ---------------------------------------------------------------------------------

@@ -102,6 +102,8 @@ class Indexer:
                     if stats.rebuilt_reason:
                         notice(f"rebuilding the index: {stats.rebuilt_reason}")
                     data = self._update(store_dir, parsed, data, config, self.embedder, stats, self.progress)
+        if self.embedder.loaded:  # torch is in: the next process answers without it
+            self.embedder.prepare_question_path()
         if not (stats.embedded_files or stats.removed_files or stats.resumed_files):
             stats.reused_files = len(parsed.documents)
         stats.seconds = time.perf_counter() - t0

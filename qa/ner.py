@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 from functools import lru_cache
 from typing import NamedTuple
@@ -43,7 +44,7 @@ def _load():
             return _state["nlp"]
         try:
             import importlib
-            import spacy
+            spacy = _spacy_without_torch()
             pkg = importlib.import_module(MODEL_PACKAGE)
             root = os.path.dirname(pkg.__file__)
             sub = next(d for d in sorted(os.listdir(root)) if d.startswith(MODEL_PACKAGE))
@@ -53,6 +54,28 @@ def _load():
             nlp = None
         _state["nlp"] = nlp
         return nlp
+
+
+def _spacy_without_torch():
+    """spaCy, imported so that its thinc does not import torch (thinc reaches for it when it is
+    installed, for layers the entity model never uses): 3 s or more on a question that needs
+    nothing of torch. Other threads' imports wait meanwhile (the global import lock), so none
+    sees torch blocked; once torch is loaded this is a plain import."""
+    if "torch" in sys.modules:
+        import spacy
+        return spacy
+    import _imp
+    _imp.acquire_lock()
+    try:
+        sys.modules["torch"] = None  # `import torch` raises ImportError: thinc goes without it
+        try:
+            import spacy
+        finally:
+            if sys.modules.get("torch", 0) is None:
+                del sys.modules["torch"]
+    finally:
+        _imp.release_lock()
+    return spacy
 
 
 def available() -> bool:

@@ -48,8 +48,8 @@ class RulesReader:
             return Reading(confidence=an.confidence, features=an.features)
         short = self.short(an.cands[0], an.qtype, an.qterms, question)
         first = snippets[0].citation
-        if short is not None and not (short.doc, short.paragraph) == (first.doc, first.paragraph) \
-                or short is not None and not first.start <= short.start <= short.end <= first.end:
+        if short is not None and ((short.doc, short.paragraph) != (first.doc, first.paragraph)
+                                  or not first.start <= short.start <= short.end <= first.end):
             short = None  # the first quote is the code block the best sentence introduces
         snippets[0] = replace(snippets[0], short=short)
         return Reading(tuple(snippets), short, an.confidence, an.features)

@@ -53,13 +53,17 @@ class SpanModel:
     """Reads (question, text) pairs in windows of `max_len` tokens with `stride` overlap."""
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, max_answer_tokens: int = 30,
-                 threads: int = 0, backbone: str = DEFAULT_MODEL):
+                 threads: int = 0, backbone: str = DEFAULT_MODEL, runtime: str = "auto"):
         self.weights = Path(weights)
         self.backbone = backbone
         self.max_answer_tokens = max_answer_tokens
         self.threads = threads
+        # "auto": onnxruntime over the graph exported from these weights (made with torch the
+        # first time, then torch is never imported to read); "torch": always torch
+        self.runtime = runtime
         self._model = None
         self._tokenizer = None
+        self._session = None
         card_path = self.weights.with_suffix(".json")
         try:
             self.card = json.loads(card_path.read_text(encoding="utf-8"))
@@ -72,7 +76,54 @@ class SpanModel:
         self.stride = int(self.card["windows"]["stride"])
 
     # -- loading ---------------------------------------------------------------------------------
+    def graph(self) -> Path:
+        """Where the float32 graph of these weights on this backbone is cached."""
+        from .backend import backbone_weights, graph_path
+        from .embed import resolve_model
+        return graph_path("reader", self.weights, backbone_weights(resolve_model(self.backbone)))
+
     def _load(self):
+        if self.runtime == "auto":
+            try:
+                graph = self.graph()
+            except OSError:
+                graph = None
+            if graph is not None and not graph.is_file():
+                self._export(*self._load_torch(), graph)
+            if graph is not None and graph.is_file():
+                from .backend import session, word_pieces
+                from .embed import resolve_model
+                tok = word_pieces(resolve_model(self.backbone))
+                tok.enable_truncation(max_length=self.max_len, stride=self.stride, strategy="only_second")
+                tok.no_padding()
+                self._tokenizer = tok
+                self._session = session(graph, self.threads or 1)
+                return self._session
+        return self._load_torch()
+
+    @staticmethod
+    def _export(bert, head, graph: Path) -> None:
+        import torch
+
+        from .backend import example_inputs, export_graph
+
+        class Logits(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bert, self.head = bert, head
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                h = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+                return self.head(h)
+        try:
+            export_graph(Logits().eval(), example_inputs(), ["input_ids", "attention_mask", "token_type_ids"],
+                         "logits", graph)
+        except Exception as e:  # noqa: BLE001 - torch still reads; say why once
+            import logging
+            logging.getLogger("qa").warning("no reader graph: %s", e)
+
+    def _load_torch(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -81,6 +132,11 @@ class SpanModel:
         from transformers import AutoModel, AutoTokenizer
 
         from .embed import question_threads, resolve_model
+        try:  # "Loading weights" bars are noise in a CLI
+            from transformers.utils import logging as hf_logging
+            hf_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover
+            pass
         path = resolve_model(self.backbone)
         question_threads(self.threads)
         try:
@@ -122,12 +178,31 @@ class SpanModel:
         _ = self.model
 
     # -- reading ---------------------------------------------------------------------------------
-    def read(self, question: str, passages: Sequence[str]) -> list[Span]:
-        """The best span of each text (one forward pass over all their windows)."""
-        if not passages:
-            return []
+    def _windows(self, question: str, passages: Sequence[str]):
+        """(logits, offsets, owner, sequence ids) of every window of every passage."""
+        model = self.model
+        if self._session is not None:  # onnxruntime over the tokenizer.json pieces
+            encs = self._tokenizer.encode_batch([(question, p) for p in passages])
+            wins, owner = [], []
+            for i, e in enumerate(encs):
+                for w in [e, *e.overflowing]:  # the order transformers gives them
+                    wins.append(w)
+                    owner.append(i)
+            n = max(len(w.ids) for w in wins)
+            feed = {k: np.zeros((len(wins), n), np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
+            offsets = np.zeros((len(wins), n, 2), np.int64)
+            seqs = []
+            for j, w in enumerate(wins):
+                m = len(w.ids)
+                feed["input_ids"][j, :m] = w.ids
+                feed["attention_mask"][j, :m] = w.attention_mask
+                feed["token_type_ids"][j, :m] = w.type_ids
+                offsets[j, :m] = w.offsets
+                seqs.append(list(w.sequence_ids) + [None] * (n - m))
+            logits = model.run(None, feed)[0]
+            return logits, offsets, np.asarray(owner), seqs
         import torch
-        bert, head = self.model
+        bert, head = model
         enc = self._tokenizer([question] * len(passages), list(passages), truncation="only_second",
                               max_length=self.max_len, stride=self.stride, return_overflowing_tokens=True,
                               return_offsets_mapping=True, padding=True, return_tensors="pt")
@@ -135,14 +210,20 @@ class SpanModel:
             h = bert(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                      token_type_ids=enc["token_type_ids"]).last_hidden_state
             logits = head(h).float().numpy()
-        starts, ends = logits[..., 0], logits[..., 1]
-        offsets = enc["offset_mapping"].numpy()
         owner = enc["overflow_to_sample_mapping"].numpy()
+        return logits, enc["offset_mapping"].numpy(), owner, [enc.sequence_ids(w) for w in range(len(owner))]
+
+    def read(self, question: str, passages: Sequence[str]) -> list[Span]:
+        """The best span of each text (one forward pass over all their windows)."""
+        if not passages:
+            return []
+        logits, offsets, owner, seqs = self._windows(question, passages)
+        starts, ends = logits[..., 0], logits[..., 1]
         best: list[Span | None] = [None] * len(passages)
         nulls = [-np.inf] * len(passages)
         for w in range(len(owner)):
             p = int(owner[w])
-            seq = np.array([s if s is not None else -1 for s in enc.sequence_ids(w)])
+            seq = np.array([s if s is not None else -1 for s in seqs[w]])
             ctx = np.flatnonzero(seq == 1)
             nulls[p] = max(nulls[p], float(starts[w, 0] + ends[w, 0]))
             if not len(ctx):
@@ -179,11 +260,11 @@ class SpanModel:
         return best
 
 
-def get_span_model(weights: str | Path = DEFAULT_WEIGHTS, threads: int = 0) -> SpanModel:
-    """One SpanModel per weights file for the whole process."""
-    key = str(Path(weights).resolve())
+def get_span_model(weights: str | Path = DEFAULT_WEIGHTS, threads: int = 0, runtime: str = "auto") -> SpanModel:
+    """One SpanModel per weights file and runtime for the whole process."""
+    key = f"{Path(weights).resolve()}|{runtime}"
     with _LOCK:
         m = _MODELS.get(key)
         if m is None:
-            m = _MODELS[key] = SpanModel(weights, threads=threads)
+            m = _MODELS[key] = SpanModel(weights, threads=threads, runtime=runtime)
     return m

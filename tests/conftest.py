@@ -88,9 +88,22 @@ def quiet(_msg: str) -> None:
     """A notice callback that swallows notices."""
 
 
+def share_graphs(xdg_cache: Path) -> None:
+    """Let an isolated cache see the question graphs this session made (qa/backend.py): they
+    are keyed by the weights they came from, and exporting them again costs seconds a test."""
+    from qa.config import cache_dir
+    mine = cache_dir() / "onnx"
+    mine.mkdir(parents=True, exist_ok=True)
+    (xdg_cache / "qa").mkdir(parents=True, exist_ok=True)
+    link = xdg_cache / "qa" / "onnx"
+    if not link.exists():
+        link.symlink_to(mine, target_is_directory=True)
+
+
 @pytest.fixture
 def qa_isolated(tmp_path, monkeypatch):
     """Caches, state and history in tmp; no colour; offline. Use with `pytestmark`."""
+    share_graphs(tmp_path / "xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.setenv("NO_COLOR", "1")
@@ -147,6 +160,7 @@ def subprocess_env(tmp_path: Path) -> dict:
     """Environment for a `python -m qa` child: repo importable, caches in tmp, offline."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO_ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    share_graphs(tmp_path / "xdg-cache")
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
     env["XDG_STATE_HOME"] = str(tmp_path / "xdg-state")
     env["HF_HUB_OFFLINE"] = "1"

@@ -133,14 +133,14 @@ def test_auto_threads_one_per_question_all_cores_while_indexing(monkeypatch):
     import torch
     from qa.embed import _TORCH_DEFAULT_THREADS, Embedder
     emb = Embedder(threads=0)
-    emb.encode_query("warm up")  # loading sets the per-question count
+    emb.model  # noqa: B018 - loading sets the per-question count
     assert torch.get_num_threads() == 1
     seen = []
     emb.encode_documents(["one text", "another text"], progress=lambda n: seen.append(torch.get_num_threads()))
     assert seen and set(seen) == {_TORCH_DEFAULT_THREADS[0]}
     assert torch.get_num_threads() == 1  # back to one for the next question
     fixed = Embedder(threads=2)
-    fixed.encode_query("warm up")
+    fixed.model  # noqa: B018
     assert torch.get_num_threads() == 2
     torch.set_num_threads(1)
 
@@ -188,3 +188,25 @@ def test_qa_device_is_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("QA_DEVICE", "tpu")
     with pytest.raises(QAError):
         Config.from_env()
+
+
+def test_the_question_graph_gives_the_torch_vector(embedder):
+    """A question is embedded without torch once the graph is exported: the same vector within 1e-5."""
+    import torch
+    embedder.prepare_question_path()
+    g = embedder.query_graph
+    assert g is not None and g.available
+    qs = ["Who did Shoigu meet in Pyongyang?", "How do I install uv?", "word " * 400]  # the last: truncated
+    with torch.inference_mode():
+        ref = embedder.model.encode(qs, batch_size=1, normalize_embeddings=True, convert_to_numpy=True)
+    for q, r in zip(qs, ref):
+        assert np.abs(g.encode(q) - r).max() < 1e-5
+        assert np.abs(embedder.encode_query(q) - r).max() < 1e-5
+
+
+def test_word_similarity_reads_the_same_table_without_torch(embedder):
+    table, tok = embedder.query_graph.word_table()
+    emb = embedder.model[0].auto_model.get_input_embeddings().weight.detach().numpy()
+    assert np.allclose(table, emb / np.linalg.norm(emb, axis=1, keepdims=True), atol=1e-6)
+    assert tok.encode("Pyongyang", add_special_tokens=False).ids == \
+        embedder.model.tokenizer("Pyongyang", add_special_tokens=False)["input_ids"]

@@ -214,3 +214,23 @@ def test_unknown_stage_names_are_one_line_errors(seeds_store_dir):
     for kw in ({"retriever": "sparse"}, {"reader": "oracle"}):
         with pytest.raises(QAError, match="unknown"):
             QA(SEEDS_PATH, store=seeds_store_dir, config=Config(), notice=lambda m: None, **kw)
+
+
+@pytest.mark.slow
+def test_a_fresh_process_answers_without_torch(seeds_store_dir, tmp_path):
+    """Over an indexed corpus, once the graphs exist (indexing and the first answer make them),
+    answering imports neither torch nor sentence-transformers (issue 22)."""
+    import subprocess
+
+    from conftest import PYTHON, REPO_ROOT, subprocess_env
+    from qa.spans import get_span_model
+    get_span_model().warm_up()  # the reader's graph, as a first answer would make it
+    code = ("import sys, qa; from qa.pipeline import QA; "
+            f"q = QA({str(REPO_ROOT / 'seeds')!r}, store={str(seeds_store_dir)!r}); "
+            "a = q.ask('Who did Shoigu meet in Pyongyang?'); print(a.text); "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'sklearn', 'pandas') "
+            "if m in sys.modules))")
+    r = subprocess.run([PYTHON, "-c", code], env=subprocess_env(tmp_path), capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Kang Sun-nam" in r.stdout and r.stdout.strip().endswith("[]")

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from qa import spans as spans_mod
@@ -59,3 +60,19 @@ def test_bad_weights_are_one_line_errors(tmp_path):
         spans_mod.SpanModel(w).read("q?", ["p"])
 
 
+
+
+def test_onnxruntime_and_torch_read_the_same_spans():
+    """The graph exported from the weights (read without torch) gives torch's spans and scores."""
+    from pathlib import Path
+    corpus = sorted(Path(__file__).resolve().parents[1].joinpath("seeds").glob("*.txt"))
+    paras = [p for f in corpus for p in f.read_text(encoding="utf-8").split("\n\n") if len(p) > 200][:8]
+    torch_model = spans_mod.SpanModel(runtime="torch")
+    graph_model = spans_mod.SpanModel(runtime="auto")
+    for q in ("Who did Shoigu meet in Pyongyang?", "What did North Korea show the delegation?",
+              "When did the armistice end the fighting?"):
+        a, b = torch_model.read(q, paras), graph_model.read(q, paras)
+        assert [(x.start, x.end) for x in a] == [(y.start, y.end) for y in b]
+        assert np.allclose([x.score for x in a], [y.score for y in b], atol=1e-3)
+        assert np.allclose([x.null for x in a], [y.null for y in b], atol=1e-3)
+    assert graph_model.graph().is_file() and graph_model._session is not None
