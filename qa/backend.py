@@ -243,6 +243,29 @@ class QueryGraph:
         v = s.run(None, feed)[0][0].mean(0)
         return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
 
+    @property
+    def dim(self) -> int:
+        import json
+        return int(json.loads((self.model_path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+
+    def tokens(self, texts: Sequence[str], batch_size: int = 8) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text, its tokens' embeddings and character offsets (padding removed), as the
+        model and its tokenizer give them with torch."""
+        s = self._load()
+        out: list[tuple[np.ndarray, np.ndarray]] = []
+        for i in range(0, len(texts), batch_size):
+            encs = self._tokenizer.encode_batch(list(texts[i:i + batch_size]))
+            n = max(len(e.ids) for e in encs)
+            feed = {k: np.zeros((len(encs), n), np.int64) for k in INPUTS}
+            for j, e in enumerate(encs):
+                feed["input_ids"][j, :len(e.ids)] = e.ids
+                feed["attention_mask"][j, :len(e.ids)] = e.attention_mask
+                feed["token_type_ids"][j, :len(e.ids)] = e.type_ids
+            hidden = s.run(None, feed)[0]
+            out += [(np.asarray(h[:len(e.ids)], np.float32), np.asarray(e.offsets, np.int64))
+                    for h, e in zip(hidden, encs)]
+        return out
+
     def word_table(self) -> tuple[np.ndarray, object]:
         """The model's input word embeddings (unit rows) and a tokenizer without special tokens,
         read from the weights file with numpy."""

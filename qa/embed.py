@@ -78,6 +78,8 @@ class Embedder:
         self._onnx = None
         self._query = None
         self._words = None
+        # set by the indexer for a small change: embed on the question graph, without torch
+        self.light = False
 
     @property
     def loaded(self) -> bool:
@@ -167,8 +169,21 @@ class Embedder:
                             show_progress_bar=False)
         return [t.float().cpu().numpy() for t in toks]
 
+    def can_embed_light(self) -> bool:
+        """Whether texts can be embedded on the question graph now: it exists and torch's model
+        is not loaded anyway (it would be faster for a large job)."""
+        g = self.query_graph if self._model is None and self.backend == "torch" and self.device != "cuda" else None
+        return g is not None and g.available
+
+    def _light(self):
+        """The question graph, when this job embeds on it (the indexer's `light`: a small change)."""
+        return self.query_graph if self.light and self.can_embed_light() else None
+
     @property
     def dim(self) -> int:
+        g = self._light()
+        if g is not None:
+            return g.dim
         m = self.model
         get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
         return int(get())
@@ -183,23 +198,25 @@ class Embedder:
         second pass over the same text. Spans past the model's 256-token window are
         encoded on their own, with their chunk (before its progress step).
         """
-        import torch
         n = len(texts)
         dim = self.dim
         par = np.zeros((n, dim), dtype=np.float32)
         sent = [np.zeros((len(s), dim), dtype=np.float32) for s in spans]
         if n == 0:
             return par, sent
-        model = self.model
+        light = self._light()
         order = np.argsort([-len(t) for t in texts], kind="stable")
         chunk = self.batch_size * 4
-        with torch.inference_mode(), batch_threads(self.threads):
+        with self._encoding(light):
             for i in range(0, n, chunk):
                 idx = order[i:i + chunk]
                 batch = [texts[j] for j in idx]
-                toks = self._tokens(batch, batch=True)
-                offs = model.tokenizer(batch, return_offsets_mapping=True, truncation=True,
-                                       max_length=model.max_seq_length)["offset_mapping"]
+                if light is not None:
+                    toks, offs = zip(*light.tokens(batch, self.batch_size))
+                else:
+                    toks = self._tokens(batch, batch=True)
+                    offs = self.model.tokenizer(batch, return_offsets_mapping=True, truncation=True,
+                                                max_length=self.model.max_seq_length)["offset_mapping"]
                 leftovers: list[tuple[int, int, str]] = []
                 for j, tok, off in zip(idx, toks, offs):
                     par[j] = _unit(tok.mean(0))
@@ -281,19 +298,34 @@ class Embedder:
                                   convert_to_numpy=True, show_progress_bar=False)
         return v[0].astype(np.float32)
 
+    @contextlib.contextmanager
+    def _encoding(self, light):
+        """torch's inference mode and batch threads, unless embedding on the graph."""
+        if light is not None:
+            yield
+            return
+        import torch
+        with torch.inference_mode(), batch_threads(self.threads):
+            yield
+
     def encode_documents(self, texts: Sequence[str],
                          progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Encode in length-sorted chunks so each batch pads only to its own longest text."""
-        import torch
         n = len(texts)
         out = np.zeros((n, self.dim), dtype=np.float32)
         if n == 0:
             return out
+        light = self._light()
         order = np.argsort([-len(t) for t in texts], kind="stable")
         chunk = self.batch_size * 4
-        with torch.inference_mode(), batch_threads(self.threads):
+        with self._encoding(light):
             for i in range(0, n, chunk):
                 idx = order[i:i + chunk]
+                if light is not None:
+                    out[idx] = [_unit(t.mean(0)) for t, _ in light.tokens([texts[j] for j in idx], self.batch_size)]
+                    if progress:
+                        progress(len(idx))
+                    continue
                 if self.onnx is not None:
                     out[idx] = [_unit(t.mean(0)) for t in self._tokens([texts[j] for j in idx], batch=True)]
                     if progress:

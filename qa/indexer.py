@@ -33,6 +33,7 @@ PARSER_VERSION = 6
 
 SEGMENT_ROWS = 20_000  # paragraphs per segment while indexing: what a killed run keeps
 SEGMENT_SECONDS = 60.0  # and at least this often a segment is written (a minute of embedding)
+SMALL_CHANGE = 256     # at most this many paragraphs to embed: on the question graph, without torch
 MAX_SEGMENTS = 8       # more, and the small ones are merged into one
 MAX_DEAD = 0.25        # a larger share of deleted rows, and everything is merged
 clock = time.monotonic  # what SEGMENT_SECONDS is measured by (a test turns it)
@@ -173,12 +174,20 @@ class Indexer:
             if progress:
                 progress(done, total)
 
-        if todo and progress and not embedder.loaded:  # the steps the count does not show
-            progress.phase(f"loading the embedding model to embed {total} paragraphs")
+        # a small change is embedded on the question graph: no torch, no model load (the same
+        # vectors within 1e-5, so the store stays one)
+        light = embedder.light = bool(todo) and total <= SMALL_CHANGE and embedder.can_embed_light()
+        if todo and progress:  # the steps the count does not show
+            progress.phase(f"embedding {total} paragraphs without loading torch" if light else
+                           f"loading the embedding model to embed {total} paragraphs" if not embedder.loaded
+                           else f"embedding {total} paragraphs")
         if todo:
             tick(0)
-        for seg in cls._embed_segments(store_dir, todo, config, embedder, stats, tick, keys):
-            entries.append({"name": seg.name, "dead": set(), "seg": seg})
+        try:
+            for seg in cls._embed_segments(store_dir, todo, config, embedder, stats, tick, keys):
+                entries.append({"name": seg.name, "dead": set(), "seg": seg})
+        finally:
+            embedder.light = False
         stats.embedded_files = len(todo)
         dims = {int(e["seg"].info["dim"]) for e in entries if e["seg"].n_paragraphs}
         dim = dims.pop() if len(dims) == 1 else (int(old.manifest["dim"]) if old is not None and not todo

@@ -567,3 +567,20 @@ def test_splitting_sentences_ahead_in_pieces_builds_the_same_store(tmp_path, sma
     assert np.allclose(np.asarray(a.vectors, np.float32), np.asarray(b.vectors, np.float32), atol=2e-3)
     assert np.allclose(np.asarray(a.sentence_vectors, np.float32), np.asarray(b.sentence_vectors, np.float32),
                        atol=2e-3)
+
+
+def test_a_small_change_is_embedded_without_loading_the_model(tmp_path, small_corpus, embedder):
+    """A few changed paragraphs go through the question graph (no torch): the vectors are the
+    model's (within 1e-5 before the store's float16), so old and new rows live in one store."""
+    from qa.embed import Embedder
+    store = tmp_path / "store"
+    Indexer(Config(), embedder=embedder, notice=quiet).open(small_corpus, store)
+    embedder.prepare_question_path()
+    (small_corpus / "delta.txt").write_text("title Delta\n\nThe ferry to Vell island now runs twice a day.\n",
+                                            encoding="utf-8")
+    fresh = Embedder()
+    idx = Indexer(Config(), embedder=fresh, notice=quiet).open(small_corpus, store)
+    assert idx.stats.embedded_paragraphs == 1 and not fresh.loaded
+    row = idx.row("delta.txt", 0)
+    want = embedder.encode_documents([idx.text_for_retrieval(row)])[0]
+    assert np.abs(np.asarray(idx.vectors.get(np.array([row])))[0] - want).max() < 1e-4  # stored as float16
