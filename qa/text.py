@@ -80,8 +80,9 @@ def trim_answer(text: str, start: int, end: int) -> tuple[int, int]:
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
-        if e - s >= 3 and text[s] in "$>%" and text[s + 1] == " " and text[s + 2].isalpha():  # "$ uv sync"
-            s += 2
+        m = _PROMPT.match(text, s, e)
+        if m and m.end() < e and text[m.end()].isalpha():  # "$ uv sync", not "$ 5 million"
+            s = m.end()
             continue
         if s < e and (text[s] == "`" or text[e - 1] == "`"):
             while s < e and text[s] == "`":
