@@ -279,7 +279,8 @@ def test_subprocess_ask(tmp_path, seeds_store_dir):
     assert r.returncode == 0, r.stderr
     assert "Li Hongzhong" in r.stdout and f"{FOX} ¶15" in r.stdout
     assert "Traceback" not in r.stderr
-    assert not (tmp_path / "xdg-cache" / "qa").exists()  # the given store was used, nothing cached
+    # the given store was used: nothing cached but the session's question graphs (conftest.share_graphs)
+    assert sorted(p.name for p in (tmp_path / "xdg-cache" / "qa").iterdir()) == ["onnx"]
 
 
 @pytest.mark.slow
