@@ -56,31 +56,10 @@ def model_file(model_path: str, quantized: bool) -> Path:
 
 
 def _export(model_path: str, out: Path) -> None:
-    import warnings
-
-    import torch
     from transformers import AutoModel
 
     bert = AutoModel.from_pretrained(model_path).eval()
-
-    class Tokens(torch.nn.Module):
-        def __init__(self, b):
-            super().__init__()
-            self.b = b
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.b(input_ids=input_ids, attention_mask=attention_mask,
-                          token_type_ids=token_type_ids).last_hidden_state
-
-    ids = torch.ones((2, 8), dtype=torch.long)
-    dyn = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "tokens")}
-    tmp = out.with_suffix(f".tmp{os.getpid()}")
-    with warnings.catch_warnings(), torch.inference_mode():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(Tokens(bert), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(tmp),
-                          input_names=list(INPUTS), output_names=["tokens"], dynamic_axes=dyn,
-                          opset_version=17, dynamo=False)
-    os.replace(tmp, out)
+    _write_graph(backbone_module(bert), example_inputs(), list(INPUTS), "tokens", out)  # under model_file's lock
 
 
 class OnnxEncoder:
@@ -95,12 +74,7 @@ class OnnxEncoder:
     def _session(self, threads: int):
         s = self._sessions.get(threads)
         if s is None:
-            ort = _require()
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
-            s = self._sessions[threads] = ort.InferenceSession(str(self.path), opts,
-                                                               providers=["CPUExecutionProvider"])
+            s = self._sessions[threads] = session(self.path, threads)
         return s
 
     def tokens(self, texts: Sequence[str], batch_size: int, threads: int) -> list[np.ndarray]:
@@ -142,18 +116,23 @@ def backbone_weights(model_path: str | Path) -> Path:
 
 def export_graph(module, inputs: tuple, input_names: list[str], output_name: str, out: Path) -> Path:
     """`module` (torch, in eval mode) as an ONNX graph at `out`, written atomically."""
+    with _LOCK:
+        _write_graph(module, inputs, input_names, output_name, out)
+    return out
+
+
+def _write_graph(module, inputs: tuple, input_names: list[str], output_name: str, out: Path) -> None:
     import warnings
 
     import torch
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".tmp{os.getpid()}")
     dyn = {name: {0: "batch", 1: "tokens"} for name in (*input_names, output_name)}
-    with _LOCK, warnings.catch_warnings(), torch.inference_mode():
+    with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
         torch.onnx.export(module, inputs, str(tmp), input_names=input_names, output_names=[output_name],
                           dynamic_axes=dyn, opset_version=17, dynamo=False)
-        os.replace(tmp, out)
-    return out
+    os.replace(tmp, out)
 
 
 def session(path: Path, threads: int):

@@ -77,7 +77,6 @@ class Embedder:
         self._model = None
         self._onnx = None
         self._query = None
-        self._words = None
         # set by the indexer for a small change: embed on the question graph, without torch
         self.light = False
 
