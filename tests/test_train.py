@@ -171,3 +171,19 @@ def test_a_continued_run_finds_its_data_where_this_machine_keeps_it(tiny_squad, 
     assert mod.main(["--run", str(tmp_path / "b"), "--from-adapter", str(tmp_path / "ship"), "--train",
                      str(tiny_squad), "--out", str(tmp_path / "ship2"), "--stop-after-steps", "2", *TINY[-4:]]) == 0
     assert json.loads((tmp_path / "ship2.json").read_text())["training"]["step"] == 2
+
+
+def test_a_finished_run_can_be_extended_to_more_epochs(tiny_squad, tmp_path):
+    """--epochs larger than the run's own continues it (its optimizer and position kept) to the
+    longer plan; fewer epochs is another recipe, refused."""
+    mod = _script()
+    base = ["--train", str(tiny_squad), *TINY, "--run", str(tmp_path / "a"), "--out", str(tmp_path / "r")]
+    assert mod.main(base) == 0
+    one = json.loads((tmp_path / "r.json").read_text())["training"]
+    assert one["complete"] and one["step"] == one["steps_per_epoch"]
+    assert mod.main([*base, "--epochs", "2"]) == 0
+    two = json.loads((tmp_path / "r.json").read_text())
+    assert two["training"]["complete"] and two["training"]["step"] == 2 * one["steps_per_epoch"]
+    assert two["training"]["invocations"] == 2 and two["recipe"]["epochs"] == 2.0
+    with pytest.raises(SystemExit, match="--epochs"):
+        mod.main([*base, "--epochs", "0.5"])

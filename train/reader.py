@@ -535,6 +535,11 @@ def _settle_recipe(args, ap, run: Path, checkpoint: Path) -> None:
                 args.train = Path(theirs)
             continue
         given = mine != defaults[k] and str(mine) != str(defaults[k])
+        if k == "epochs" and given and float(mine) > float(theirs):
+            # a longer plan: the schedule's linear decay restarts from where the longer plan
+            # would stand at this step (lower than the peak), and the optimizer's moments carry on
+            print(f"extending the run from {theirs} to {mine} epochs", flush=True)
+            continue
         if given and str(mine) != str(theirs):
             raise SystemExit(f"the run in {run} was started with --{k.replace('_', '-')} {theirs}; "
                              f"continue it as it is, or start another with --run")
