@@ -11,10 +11,12 @@ abstention trade-off, is the first stage's; the product stays one logistic model
 
 Fitted on the even-numbered articles only, reported on the odd-numbered ones (held out),
 on all, and article by article out of fold (each article scored by a model fitted on the
-13 others). For the rules reader: with the spaCy entity features (the `ner` extra) and
-without. For the trained reader: several feature sets (the reader's own scores alone, with
-the rules reader's confidence, with all its features), so that each rules feature has to
-earn its place out of article; `--write` keeps the one that abstains best out of article.
+13 others). For the rules reader: with the spaCy entity features (the `ner` extra and
+QA_NER=1) and without. The trained reader's model is fitted on the path it runs on: run it
+once as it is (`reader_confidence_plain`) and once with QA_NER=1 (`reader_confidence`). For
+the trained reader: several feature sets (the reader's own scores alone, with the rules
+reader's confidence, with all its features), so that each rules feature has to earn its place
+out of article; `--write` keeps the one that abstains best out of article.
 The abstention threshold is the confidence below which the fitting half's answerable
 questions fall `--answered` of the time.
 """
@@ -30,6 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa import ner, weights  # noqa: E402
+from qa.config import Config  # noqa: E402
 from qa.scoring import FEATURES, NER_FEATURES  # noqa: E402
 from qa.metrics import contains_answer  # noqa: E402
 from qa.pipeline import QA  # noqa: E402
@@ -140,8 +143,12 @@ def main() -> int:
     ap.add_argument("--every", type=int, default=1, help="read every N-th question only (faster)")
     ap.add_argument("--write", action="store_true", help="write the fitted model(s) to qa/models/weights.json")
     args = ap.parse_args()
-    if not ner.available():
+    entities = Config.from_env().ner and ner.available()
+    if args.answerer == "rules" and not ner.available():
         print("note: spaCy or its model is not installed; the entity features are left out", file=sys.stderr)
+    if args.answerer == "reader":
+        print(f"fitting reader_confidence{'' if entities else '_plain'} "
+              f"({'with' if entities else 'without'} spaCy's entity features; QA_NER=1 for the other)", file=sys.stderr)
     rows, y, imp, docs = collect(Path(args.data), args.top_k, args.answerer, args.every)
     order = sorted(set(docs))
     art = np.array([order.index(d) for d in docs])
@@ -154,7 +161,7 @@ def main() -> int:
 
     models = {}
     if args.answerer == "rules":
-        variants = [("rules_confidence", list(FEATURES + NER_FEATURES))] if ner.available() else []
+        variants = [("rules_confidence", list(FEATURES + NER_FEATURES))] if entities else []
         variants.append(("rules_confidence_plain", list(FEATURES)))
         for name, ks in variants:
             models[name] = report(name, ks, matrix(ks), y, imp, art, args.answered)
@@ -169,8 +176,11 @@ def main() -> int:
         best = max(fits, key=lambda n: fits[n]["figures"]["out of article"]["abstained"])
         print(f"\nkept: {best}")
         ks = fits[best]["features"]
-        models["reader_confidence"] = report(best, ks, matrix(ks), y, imp, art, args.answered)
-        models["reader_confidence"]["variant"] = best
+        # the reader's confidence is fitted on the path it will run on: with spaCy (QA_NER=1 and
+        # the `ner` extra) it is `reader_confidence`, without it `reader_confidence_plain`
+        name = "reader_confidence" if entities else "reader_confidence_plain"
+        models[name] = report(best, ks, matrix(ks), y, imp, art, args.answered)
+        models[name]["variant"] = best
     for m in models.values():
         m["fitted_on"] = fitted_on
     if args.write:

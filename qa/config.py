@@ -74,7 +74,9 @@ class Config:
     # answerer: "reader" (the trained span reader, qa/reader.py), "rules" (hand-made sentence
     # scoring and typed phrases), "baseline" (best cosine sentence of the top passage)
     answerer: str = "reader"
-    ner: bool = True  # spaCy's entity features when the `ner` extra is installed (qa/ner.py)
+    # spaCy's entity features (the `ner` extra, qa/ner.py): off unless asked for, because importing
+    # spaCy costs a fresh `qa ask` 1.6 s for about one point of abstention and EM (docs/benchmarks.md)
+    ner: bool = False
     reader_weights: str = ""  # "" : the adapter shipped in qa/models/
     reader_passages: int = 3  # the top passages the reader reads whole (when reader_windows is 0)
     # > 0: the reader reads this many windows (a sentence and its neighbours) around the
@@ -100,6 +102,8 @@ class Config:
     abstain_below: float | None = None
     # "user:password" for a milvus:// store whose URL carries none (qa/milvus.py)
     milvus_token: str = field(default="", repr=False)
+    # what every request to `qa serve` must carry (required off loopback; qa/serve.py)
+    serve_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -185,9 +189,10 @@ ENV: tuple[EnvVar, ...] = (
            "where the torch backend embeds: auto (a CUDA GPU when present), cpu or cuda"),
     EnvVar("QA_BATCH_SIZE", "batch_size", _integer(1), "embedding batch size"),
     EnvVar("QA_ABSTAIN_BELOW", "abstain_below", _number, "abstain when confidence is below this"),
-    EnvVar("QA_NER", "ner", _flag, "0 / off: no spaCy entity features even when installed"),
+    EnvVar("QA_NER", "ner", _flag, "1 / on: spaCy entity features (needs the ner extra; a fresh process starts 1.6 s slower)"),
     EnvVar("QA_ANSWERER", "answerer", _choice(*ANSWERERS), "which answerer reads the passages"),
     EnvVar("QA_MILVUS_TOKEN", "milvus_token", str, "user:password for a milvus:// --store without them"),
+    EnvVar("QA_SERVE_TOKEN", "serve_token", str, "the token qa serve requires of every request (--token)"),
 )
 ENV_VARS: tuple[str, ...] = tuple(v.name for v in ENV)
 

@@ -48,8 +48,9 @@ class ModelReader:
         self.scorer = scorer or SentenceScorer(index, self.config)
         self.spans = spans or get_span_model(self.config.reader_weights or DEFAULT_WEIGHTS, self.config.threads)
         # `model`: another confidence model (bench/fit_confidence.py reads with none fitted yet)
-        self.model = model or weights.model("reader_confidence", READER_FEATURES + FEATURES + NER_FEATURES,
-                                            subset=True)
+        # fitted twice, with spaCy's entity features and without, like the rules reader's
+        name = "reader_confidence" if self.scorer.uses_entities else "reader_confidence_plain"
+        self.model = model or weights.model(name, READER_FEATURES + FEATURES + NER_FEATURES, subset=True)
 
     def warm_up(self) -> None:
         self.spans.warm_up()

@@ -62,6 +62,7 @@ def test_the_tests_run_without_any_qa_variable():
     ("QA_ANSWERER", "rules", "answerer", "rules"),
     ("QA_ANSWERER", "baseline", "answerer", "baseline"),
     ("QA_MILVUS_TOKEN", "reader:pw", "milvus_token", "reader:pw"),
+    ("QA_SERVE_TOKEN", "a-long-random-token", "serve_token", "a-long-random-token"),
 ])
 def test_a_variable_overrides_its_field(name, text, field, value):
     cfg = Config.from_env({name: text})
@@ -75,7 +76,8 @@ def test_a_variable_overrides_its_field(name, text, field, value):
 def test_parsed_values_have_the_fields_type():
     samples = {"QA_MODEL": "m", "QA_THREADS": "2", "QA_BATCH_SIZE": "4", "QA_ABSTAIN_BELOW": "0.5",
                "QA_NER": "0", "QA_ANSWERER": "rules", "QA_BACKEND": "onnx-int8",
-               "QA_MILVUS_TOKEN": "user:password", "QA_DEVICE": "cpu"}
+               "QA_MILVUS_TOKEN": "user:password", "QA_DEVICE": "cpu",
+               "QA_SERVE_TOKEN": "t" * 20}
     assert set(samples) == set(ENV_VARS), "a new variable needs a sample here"
     cfg, default = Config.from_env(samples), Config()
     for var in ENV:
@@ -123,8 +125,8 @@ def test_a_huge_bad_value_is_cut_short():
 
 
 def test_env_value_reads_one_variable():
-    assert env_value("ner", {}) is True
-    assert env_value("ner", {"QA_NER": "0", "QA_THREADS": "abc"}) is False  # only its own variable
+    assert env_value("ner", {}) is False
+    assert env_value("ner", {"QA_NER": "1", "QA_THREADS": "abc"}) is True  # only its own variable
     assert env_value("threads", {"QA_THREADS": "4"}) == 4
     with pytest.raises(KeyError):
         env_value("top_k", {})

@@ -40,9 +40,9 @@ def test_entities_have_offsets_into_the_text():
 
 @pytest.mark.unit
 def test_the_switch_is_config_ner(monkeypatch):
-    """QA_NER=0 sets `Config.ner`, which the sentence scorer checks (tests/test_rules.py);
+    """QA_NER=1 sets `Config.ner`, which the sentence scorer checks (tests/test_rules.py);
     this module reads no environment of its own."""
     from qa.config import Config
-    monkeypatch.setenv("QA_NER", "0")
-    assert Config.from_env().ner is False
-    assert Config.from_env(environ={}).ner is True
+    monkeypatch.setenv("QA_NER", "1")
+    assert Config.from_env().ner is True
+    assert Config.from_env(environ={}).ner is False  # opt-in: spaCy stays off the question path

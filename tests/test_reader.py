@@ -135,3 +135,17 @@ def test_the_lead_weighs_the_span_against_the_sentence_score(reader_qa, question
             s0 = r.snippets[0]
             assert (r.short.doc, r.short.paragraph) == (s0.doc, s0.paragraph)
             assert s0.start <= r.short.start < r.short.end <= s0.end
+
+
+def test_the_confidence_model_is_the_one_fitted_for_the_entity_setting(reader_qa):
+    """spaCy's features are off by default (QA_NER=1 turns them on); each setting reads the
+    confidence model fitted on the same path (bench/fit_confidence.py)."""
+    from dataclasses import replace
+    from qa import ner, weights
+    from qa.reader import ModelReader
+    plain = ModelReader(reader_qa.index, replace(reader_qa.config, ner=False))
+    assert plain.model is weights.fitted()["reader_confidence_plain"]
+    assert reader_qa.config.ner is False  # the default
+    if ner.available():
+        with_entities = ModelReader(reader_qa.index, replace(reader_qa.config, ner=True))
+        assert with_entities.model is weights.fitted()["reader_confidence"]

@@ -180,7 +180,8 @@ def test_features_and_coefficients_agree(rules_qa):
     passages = rules_qa.retriever.retrieve(ans.question, 5)
     qvec = rules_qa.index.embedder.encode_query(ans.question)
     feats = rules.read(ans.question, passages, qvec).features
-    model = weights.fitted()["rules_confidence" if ner.available() else "rules_confidence_plain"]
+    entities = rules_qa.config.ner and ner.available()  # QA_NER=1 with the `ner` extra
+    model = weights.fitted()["rules_confidence" if entities else "rules_confidence_plain"]
     assert set(feats) == set(model["coef"]) == set(model["features"])
     plain = weights.fitted()["rules_confidence_plain"]["features"]
     assert set(plain) < set(weights.fitted()["rules_confidence"]["features"])
@@ -205,3 +206,8 @@ def test_entity_features_follow_the_config(rules_qa):
     assert "ent_swap" not in feats
     from qa import weights
     assert off.abstain_below == pytest.approx(float(weights.fitted()["rules_confidence_plain"]["abstain_below"]))
+    if ner.available():  # QA_NER=1 with the extra: spaCy's features and the model fitted with them
+        on = RulesReader(rules_qa.index, replace(rules_qa.config, ner=True))
+        feats = on.read(q, rules_qa.retriever.retrieve(q, 5), rules_qa.index.embedder.encode_query(q)).features
+        assert {"ent_swap", "ner_wanted", "ner_found"} <= set(feats)
+        assert on.abstain_below == pytest.approx(float(weights.fitted()["rules_confidence"]["abstain_below"]))
