@@ -85,6 +85,23 @@ def cmd_chat(args) -> int:
     return code
 
 
+def cmd_serve(args) -> int:
+    _check_store(args)
+    try:
+        from .serve import serve
+    except ImportError as e:  # fastapi present but broken, or the like
+        raise QAError(f"qa serve needs the serve extra ({e}): pip install -c constraints.txt -e '.[serve]'") from None
+    return serve(args.corpus, args.store, host=args.host, port=args.port, token=args.token,
+                 watch=not args.no_watch, cors_origins=tuple(args.cors_origin))
+
+
+def _port(v: str) -> int:
+    n = _positive(v)
+    if n > 65535:
+        raise argparse.ArgumentTypeError(f"not a port: {n}")
+    return n
+
+
 def _exit_if_busy(code: int) -> None:
     """Leave at once when a chat thread is still inside torch (the model still loading, an
     abandoned answer): letting the interpreter finalise under it aborts the process ("terminate
@@ -179,6 +196,18 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("index", help="build or update the index of a corpus")
     corpus_opts(i)
     i.set_defaults(func=cmd_index)
+
+    s = sub.add_parser("serve", help="HTTP API and web chat on http://127.0.0.1:8000/ (the serve extra)")
+    corpus_opts(s)
+    s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1, this machine "
+                   "only; any other needs --token)")
+    s.add_argument("--port", type=_port, default=8000, help="default 8000")
+    s.add_argument("--token", default=None, help="a secret every request must carry (or QA_SERVE_TOKEN); "
+                   "required off loopback; the page takes it once as ?token=")
+    s.add_argument("--no-watch", action="store_true", help="do not index the folder's changes while serving")
+    s.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                   help="let pages from ORIGIN call the API (repeatable; none by default)")
+    s.set_defaults(func=cmd_serve)
 
     e = sub.add_parser("eval", help="score qa on a question set (JSONL or SQuAD JSON)")
     e.add_argument("questions", nargs="?", help="questions file")

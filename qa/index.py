@@ -194,12 +194,21 @@ class Index:
     def doc_of(self, pi: int) -> Document:
         return self._document(int(self.par_doc[pi]))
 
-    def find(self, doc: str, paragraph: int) -> int | None:
+    def _doc_number(self, doc: str) -> int | None:
         if self._by_doc is None:
             names = [n for seg in self.store.segments for n, _ in seg.docs]
             rows = range(len(names)) if self._doc_rows is None else self._doc_rows
             self._by_doc = {names[int(c)]: live for live, c in enumerate(rows)}
-        di = self._by_doc.get(doc)
+        return self._by_doc.get(doc)
+
+    def document(self, doc: str) -> Document | None:
+        """The live document named `doc` (its path in the corpus), None when this generation has
+        none: a name is looked up, never opened, so it can come from anyone (qa serve)."""
+        di = self._doc_number(doc) if isinstance(doc, str) else None
+        return None if di is None else self._document(di)
+
+    def find(self, doc: str, paragraph: int) -> int | None:
+        di = self._doc_number(doc)
         if di is None or paragraph < 0:
             return None
         s, local = self._doc_place(di)

@@ -142,6 +142,7 @@ class Answer:
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
             "short_answer": asdict(self.short_answer) if self.short_answer else None,
+            "named": self.named,  # what a client sends back as a `Turn` for follow-ups
             "snippets": [s.to_dict() for s in self.snippets],
             "passages": [p.to_dict() for p in self.passages],
             "timings_ms": {k: round(v * 1000, 2) for k, v in self.timings.items()},

@@ -149,7 +149,7 @@ for level, groups in enumerate([
     {"read": ["ner", "scoring", "spans", "rules", "reader", "byline"]},
     {"pipeline": ["pipeline"]},
     {"use": ["conversation", "evaluate"]},
-    {"front": ["render", "chat", "cli", "__main__", ""]},
+    {"front": ["render", "chat", "serve", "cli", "__main__", ""]},
 ]):
     for group, names in groups.items():
         for n in names:
