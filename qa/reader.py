@@ -83,7 +83,7 @@ class ModelReader:
         confidence = weights.probability(self.model, feats)
         if an.off_topic:
             confidence *= self.config.focus_absent_factor
-        snippets = self.scorer.quotes(an.cands, more, self.lead(an.cands, pieces, spans))
+        snippets = self.scorer.quotes(an.cands, more, self.lead(an.cands, pieces, spans), code=an.wants_code)
         if not snippets:
             return Reading(confidence=confidence, features=feats)
         first = snippets[0]
@@ -101,6 +101,12 @@ class ModelReader:
             a, b = trim_answer(par.text, spans[i].start, spans[i].end)
             if par.kind == "code":
                 a, b = code_line(par.text, a, b)
+            short = self.index.cite(row, a, b)
+        elif first.code and an.wants_code and first.intro is not None:
+            # a how-to question answered by the code its sentence introduces: the command is
+            # the code's first line (the span model reads prose windows, not this block)
+            row = self.index.row(first.doc, first.paragraph)
+            a, b = code_line(self.index.paragraphs[row].text, first.start, first.start)
             short = self.index.cite(row, a, b)
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)

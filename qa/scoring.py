@@ -38,6 +38,18 @@ _NEG_PREFIX = ("non", "un", "in", "im", "dis", "ir", "il", "anti", "counter", "m
 # units of time ("second" is left out: far more often "the second vessel" than a unit)
 _UNIT = re.compile(r"\b(minute|hour|day|week|month|year|decade|centur(?:y|ies)|millenni(?:um|a))s?\b", re.I)
 _WH = ("what", "who", "when", "where", "why", "how", "which")
+# A question that asks for something to run ("How do I install it?", "Which command checks the
+# lockfile?"): in technical documents its answer is the code block after the sentence that
+# explains it, as often as the sentence itself (issue 21).
+_WANTS_CODE = re.compile(
+    r"^\W*(?:how\s+(?:do|can|could|should|would|might)\s+(?:i|we|you|one)\b|how\s+to\b)"
+    r"|\b(?:what|which)(?:'s|\s+is|\s+are)?\s+(?:the\s+)?(?:[\w-]+\s+){0,2}(?:command|commands|command\s+line|cli"
+    r"|invocation)\b|\bwhat\s+(?:do|should|can|must)\s+(?:i|we|you)\s+(?:run|type|enter|execute)\b", re.I)
+
+
+def wants_code(question: str) -> bool:
+    """Does the question ask how to do something, or for a command?"""
+    return bool(_WANTS_CODE.search(question))
 # the confidence model's inputs (qa/models/weights.json is checked against them at load)
 FEATURES = ("cos", "overlap", "type_fit", "margin", "passage_cover", "missing_max", "has_type", "unseen",
             "p_dense", "p_bm25", "p_margin", "cue", "neg_mismatch", "num_missing", "cap_missing",
@@ -78,6 +90,7 @@ class Analysis:
     qtype: str | None
     qterms: frozenset[str]
     off_topic: bool  # the focus word is foreign to the corpus, or the question is not English
+    wants_code: bool = False  # a how-to or which-command question (`wants_code`)
 
 
 def typed_phrases(sentence: str, qtype: str, qterms: set[str] | frozenset[str],
@@ -200,7 +213,7 @@ class SentenceScorer:
         off_topic = self._focus_absent(original, best.pi) or _not_english(original)
         if off_topic:
             confidence *= self.config.focus_absent_factor
-        return Analysis(cands, feats, confidence, qtype, frozenset(weights), off_topic)
+        return Analysis(cands, feats, confidence, qtype, frozenset(weights), off_topic, wants_code(original))
 
     def _mismatch(self, original: str, question: str, best: Candidate) -> dict[str, float]:
         """Signs that the question asks about something the best sentence does not state:
@@ -302,14 +315,16 @@ class SentenceScorer:
             end = int(idx.sentence_spans[c.row + 1][2])
         return start, end
 
-    def introduced(self, c: Candidate) -> Candidate | None:
+    def introduced(self, c: Candidate, code: bool = False) -> Candidate | None:
         """What a sentence like "Run the following command:" introduces: the first unit of the
         code block right after it (quoted with it), when the sentence ends its paragraph with a
-        colon."""
+        colon, or, for a question that asks for code (`code`), ends its paragraph at all."""
         idx = self.index
-        if int(idx.par_sentences[c.pi][1]) != c.row + 1 or not idx.paragraphs[c.pi].text[:c.end].rstrip().endswith(":"):
-            return None
         p = idx.paragraphs[c.pi]
+        if int(idx.par_sentences[c.pi][1]) != c.row + 1 or p.kind == "code":
+            return None
+        if not code and not p.text[:c.end].rstrip().endswith(":"):
+            return None
         code = idx.find(p.doc, p.paragraph + 1)
         if code is None or idx.paragraphs[code].kind != "code" or not len(idx.sentence_rows(code)):
             return None
@@ -322,11 +337,13 @@ class SentenceScorer:
                 or _jaccard(self._sent_terms(c.row), self._sent_terms(pick.cand.row)) >= 0.6)
 
     def quotes(self, cands: list[Candidate], more: Sequence[Passage] = (),
-               lead: Candidate | None = None) -> list[Snippet]:
+               lead: Candidate | None = None, code: bool = False) -> list[Snippet]:
         """The best distinct statements: `lead` first when a reader chose one, then the
         candidates within `snippet_window` of the best score (`cands` ranked); the same
         statement in another document corroborates. `more` (the next passages down) are only
-        searched for documents that corroborate. The readers add the short answer."""
+        searched for documents that corroborate; `code`: the question asks for code, so a
+        sentence that ends its paragraph before a code block is quoted as that code's
+        introduction (`introduced`). The readers add the short answer."""
         idx = self.index
         picks: list[_Pick] = []
         within = [c for c in cands if c.score >= cands[0].score - self.config.snippet_window]
@@ -335,7 +352,7 @@ class SentenceScorer:
         extra = [Candidate(r, pi, int(idx.sentence_spans[r][1]), int(idx.sentence_spans[r][2]), 0, 0, 0, 0)
                  for pi in (p.row for p in more) for r in idx.sentence_rows(pi)]
         for n, c in enumerate(within + extra):
-            c = self.introduced(c) or c
+            c = self.introduced(c, code) or c
             start, end = self.widen(c)
             overlaps = [p for p in picks if p.cand.pi == c.pi and start < p.end and p.start < end]
             if overlaps:

@@ -46,3 +46,22 @@ def test_units_of_time_are_singular_and_skip_the_ordinal_second():
 ])
 def test_not_english(question, foreign):
     assert scoring_mod._not_english(question) is foreign
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("question, code", [
+    ("How do I install uv on a Mac?", True),
+    ("how can we upgrade it?", True),
+    ("How to pin a version?", True),
+    ("Which command verifies the lockfile?", True),
+    ("What's the command to add a dependency?", True),
+    ("What is the exact CLI invocation for that?", True),
+    ("What do I run to start the server?", True),
+    ("How did the bridge reopen?", False),
+    ("How many cables were replaced?", False),
+    ("What did the commander say?", False),
+    ("Who commands the fleet?", False),
+])
+def test_how_to_and_command_questions_want_code(question, code):
+    from qa.scoring import wants_code
+    assert wants_code(question) is code

@@ -47,6 +47,14 @@ DOCS = {
 
         The logbook is stored in `~/.tern/log.toml` by default.
         """),
+    "upgrade.md": textwrap.dedent("""        ## Upgrading
+
+        Tern can replace itself with its newest release.
+
+        ```console
+        $ tern self-update
+        ```
+        """),
 }
 
 
@@ -75,6 +83,17 @@ def test_a_how_question_is_answered_with_the_command_and_its_introduction(tern):
     shown = render_answer(ans, color=False)
     assert "“To install Tern on Linux, run the following command:”" in shown
     assert "    $ curl -sSf https://tern.example/install.sh | sh" in shown  # the code as it stands
+
+
+def test_a_how_question_gets_the_code_after_a_sentence_without_a_colon(tern):
+    """A how-to question wants something to run: the sentence that explains it introduces the
+    code block after it; another question about the same sentence gets the sentence."""
+    first = tern.ask("How do I upgrade Tern to its newest release?").snippets[0]
+    assert first.code and first.text == "$ tern self-update"
+    assert first.intro is not None and first.intro.text == "Tern can replace itself with its newest release."
+    assert first.short is not None and tern.index.quoted(first.short) == "tern self-update"  # no prompt
+    plain = tern.ask("Can Tern replace itself with its newest release?").snippets[0]
+    assert not plain.code and plain.text == "Tern can replace itself with its newest release."
 
 
 def test_short_answers_carry_no_markup_and_cite_their_source(tern):
