@@ -63,7 +63,8 @@ def cmd_index(args) -> int:
     print(f"{idx.name}: {len(idx.documents)} documents, {len(idx.paragraphs)} paragraphs, "
           f"{idx.manifest.get('sentences', len(idx.sentence_spans))} sentences in {idx.store_dir}")
     print(f"embedded {s.embedded_files} files ({s.embedded_paragraphs} paragraphs, {s.embedded_sentences} "
-          f"sentences), reused {s.reused_files}, removed {s.removed_files}"
+          f"sentences" + (f"; {s.reused_paragraphs} unchanged paragraphs copied" if s.reused_paragraphs else "")
+          + f"), reused {s.reused_files}, removed {s.removed_files}"
           + (f", resumed {s.resumed_files} from an interrupted run" if s.resumed_files else "")
           + f", {s.seconds:.1f} s")
     if remote is not None:

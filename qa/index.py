@@ -28,6 +28,7 @@ class IndexStats:
     removed_files: int = 0
     embedded_paragraphs: int = 0
     embedded_sentences: int = 0
+    reused_paragraphs: int = 0  # paragraphs of edited files whose vectors were copied, not embedded
     seconds: float = 0.0
     rebuilt_reason: str | None = None
 

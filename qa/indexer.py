@@ -6,6 +6,7 @@ corpus re-opens without loading the model at all.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,37 @@ def build_keys(config: Config) -> dict:
     each segment's "build")."""
     return {"model": config.model, "parser": PARSER_VERSION, "title_in_text": config.title_in_text,
             "sentence_vectors": config.sentence_vectors, "backend": config.backend}
+
+
+def _embed_key(text: str, spans) -> bytes:
+    """What a paragraph's vectors depend on: the text embedded (title and a code block's
+    introduction included) and its sentences in it. The same key in the same store (the same
+    build keys) gives the same vectors, so they are copied instead of embedded again."""
+    return hashlib.sha1((text + "\x00" + ",".join(f"{a}:{b}" for a, b in spans)).encode("utf-8")).digest()
+
+
+Reusable = dict[bytes, tuple[np.ndarray, np.ndarray]]
+
+
+def _reusable(old: st.Store, names: set[str], with_title: bool) -> tuple[Reusable, set[str]]:
+    """The stored vectors of the paragraphs of the files about to be embedded again (by
+    `_embed_key`), and their texts: an edited file re-embeds only the paragraphs it changed."""
+    out: Reusable = {}
+    texts: set[str] = set()
+    for si, seg in enumerate(old.segments):
+        for d, (name, _) in enumerate(seg.docs):
+            if name not in names or d in old.dead[si]:
+                continue
+            j = seg.doc_json(d)
+            first = int(seg.doc_paragraphs[d])
+            for k, (p, text) in enumerate(zip(j["paragraphs"], json_passage_texts(j, with_title))):
+                shift = len(text) - len(p["text"])
+                s0, s1 = (int(x) for x in seg.par_sentences[first + k])
+                key = _embed_key(text, [(a + shift, b + shift) for a, b in p.get("sentences") or []])
+                out[key] = (np.asarray(seg.vectors[first + k], np.float32),
+                            np.asarray(seg.sentence_vectors[s0:s1], np.float32))
+                texts.add(p["text"])
+    return out, texts
 
 
 def _chunks(docs: list[Document], rows: int) -> list[list[Document]]:
@@ -166,6 +198,9 @@ class Indexer:
         if any(d.doc in parsed.unchanged for d in todo):  # a stub would be indexed as an empty file
             raise RuntimeError("the corpus scan's stubs do not match the store it updates")
         total = sum(len(d.paragraphs) for d in todo)
+        reuse, old_texts = _reusable(old, {d.doc for d in todo}, config.title_in_text) \
+            if old is not None and todo and stats.rebuilt_reason is None else ({}, set())
+        fresh = sum(1 for d in todo for p in d.paragraphs if p.text not in old_texts)  # about to be embedded
         done = 0
 
         def tick(n):
@@ -176,15 +211,15 @@ class Indexer:
 
         # a small change is embedded on the question graph: no torch, no model load (the same
         # vectors within 1e-5, so the store stays one)
-        light = embedder.light = bool(todo) and total <= SMALL_CHANGE and embedder.can_embed_light()
+        light = embedder.light = bool(todo) and fresh <= SMALL_CHANGE and embedder.can_embed_light()
         if todo and progress:  # the steps the count does not show
-            progress.phase(f"embedding {total} paragraphs without loading torch" if light else
-                           f"loading the embedding model to embed {total} paragraphs" if not embedder.loaded
-                           else f"embedding {total} paragraphs")
+            progress.phase(f"embedding {fresh} paragraphs without loading torch" if light else
+                           f"loading the embedding model to embed {fresh} paragraphs" if not embedder.loaded
+                           else f"embedding {fresh} paragraphs")
         if todo:
             tick(0)
         try:
-            for seg in cls._embed_segments(store_dir, todo, config, embedder, stats, tick, keys):
+            for seg in cls._embed_segments(store_dir, todo, config, embedder, stats, tick, keys, reuse):
                 entries.append({"name": seg.name, "dead": set(), "seg": seg})
         finally:
             embedder.light = False
@@ -213,9 +248,10 @@ class Indexer:
 
     @staticmethod
     def _embed_segments(store_dir: Path, docs: list[Document], config: Config, embedder: Embedder,
-                        stats: IndexStats, tick, keys: dict) -> Iterator[st.Segment]:
+                        stats: IndexStats, tick, keys: dict, reuse: Reusable | None = None) -> Iterator[st.Segment]:
         """Embed `docs` into segments, each written as soon as it holds SEGMENT_ROWS paragraphs or
-        SEGMENT_SECONDS of embedding: a killed run loses at most that much work.
+        SEGMENT_SECONDS of embedding: a killed run loses at most that much work. A paragraph
+        whose vectors `reuse` holds (an edited file's unchanged paragraph) is not embedded again.
 
         Sentence splitting (pysbd, ~5 ms a paragraph: an eighth of CPU encoding, ten times a
         GPU's) runs one piece ahead in a thread while the model encodes the piece before."""
@@ -227,6 +263,7 @@ class Indexer:
                     for d in part]
 
         dim = embedder.dim
+        reuse = reuse or {}
         todo, par_texts, pars, sents, n_sentences = [], [], [], [], 0
         started = clock()
 
@@ -234,14 +271,18 @@ class Indexer:
             nonlocal todo, par_texts, pars, sents, n_sentences, started
             new_par = np.concatenate(pars) if pars else np.zeros((0, dim), np.float32)
             new_sent = np.concatenate(sents) if sents else np.zeros((0, dim), np.float32)
-            stats.embedded_paragraphs += len(par_texts)
-            stats.embedded_sentences += n_sentences
+            stats.embedded_paragraphs += len(par_texts) - copied[0]
+            stats.embedded_sentences += n_sentences - copied[1]
+            stats.reused_paragraphs += copied[0]
+            copied[:] = [0, 0]
             name = st.write_segment(store_dir, [to_json(d, ss) for d, ss in todo],
                                     np.asarray(new_par, np.float32).reshape(-1, dim),
                                     np.asarray(new_sent, np.float32).reshape(-1, dim), par_texts, build=keys)
             todo, par_texts, pars, sents, n_sentences = [], [], [], [], 0
             started = clock()
             return st.open_segment(store_dir, name)
+
+        copied = [0, 0]  # paragraphs and sentences of the segment being filled, copied from `reuse`
 
         pool = ThreadPoolExecutor(1, thread_name_prefix="qa-split")
         try:
@@ -256,14 +297,33 @@ class Indexer:
                         shift = len(text) - len(p.text)  # the title (and a code block's introduction)
                         texts.append(text)
                         part_spans.append([(a + shift, b + shift) for a, b in sentences])
-                if config.sentence_vectors == "separate":
-                    pars.append(embedder.encode_documents(texts, tick))
-                    sents.append(embedder.encode_documents(
-                        [t[a:b] for t, sp in zip(texts, part_spans) for a, b in sp]).reshape(-1, dim))
-                else:
-                    pv, per_text = embedder.encode_with_spans(texts, part_spans, tick)
-                    pars.append(pv)
-                    sents.extend(per_text)
+                pv = np.zeros((len(texts), dim), np.float32)
+                per_text: list[np.ndarray | None] = [None] * len(texts)
+                need = []
+                for j, (t, sp) in enumerate(zip(texts, part_spans)):
+                    got = reuse.get(_embed_key(t, sp)) if reuse else None
+                    if got is None:
+                        need.append(j)
+                    else:
+                        pv[j], per_text[j] = got
+                        copied[0] += 1
+                        copied[1] += len(got[1])
+                if len(need) < len(texts):
+                    tick(len(texts) - len(need))
+                if need:
+                    some_texts, some_spans = [texts[j] for j in need], [part_spans[j] for j in need]
+                    if config.sentence_vectors == "separate":
+                        got_p = embedder.encode_documents(some_texts, tick)
+                        flat = embedder.encode_documents([t[a:b] for t, sp in zip(some_texts, some_spans)
+                                                          for a, b in sp]).reshape(-1, dim)
+                        cuts = np.cumsum([0] + [len(sp) for sp in some_spans])
+                        got_s = [flat[cuts[k]:cuts[k + 1]] for k in range(len(need))]
+                    else:
+                        got_p, got_s = embedder.encode_with_spans(some_texts, some_spans, tick)
+                    for k, j in enumerate(need):
+                        pv[j], per_text[j] = got_p[k], np.asarray(got_s[k], np.float32).reshape(-1, dim)
+                pars.append(pv)
+                sents.extend(per_text)
                 todo.extend(part)
                 par_texts.extend(texts)
                 n_sentences += sum(len(sp) for sp in part_spans)

@@ -128,7 +128,19 @@ def test_modified_file_is_the_only_one_embedded(built):
     beta = next(d for d in new.documents if d.doc == "beta.txt")
     assert new.stats.embedded_files == 1
     assert new.stats.reused_files == 2 and new.stats.removed_files == 0
-    assert new.stats.embedded_paragraphs == len(beta.paragraphs) == 4
+    # only the two new paragraphs are embedded; the file's two unchanged ones keep their vectors
+    assert len(beta.paragraphs) == 4
+    assert new.stats.embedded_paragraphs == 2 and new.stats.reused_paragraphs == 2
+    old_data, new_data = idx.store, st.load(store)
+    for k in (0, 1):
+        o, n = idx.row("beta.txt", k), new.row("beta.txt", k)
+        assert np.array_equal(np.asarray(idx.vectors.get(np.array([o]))), np.asarray(new.vectors.get(np.array([n]))))
+        assert np.array_equal(np.asarray(idx.sentence_vectors.get(np.arange(*idx.par_sentences[o]))),
+                              np.asarray(new.sentence_vectors.get(np.arange(*new.par_sentences[n]))))
+    row = new.row("beta.txt", 3)
+    want = new.embedder.encode_documents([new.text_for_retrieval(row)])[0]
+    assert np.abs(np.asarray(new.vectors.get(np.array([row])))[0] - want).max() < 2e-3  # float16 in the store
+    assert old_data is not new_data
     after = rows_by_doc(st.load(store))
     assert after["alpha.txt"] == before["alpha.txt"]
     assert after["gamma.txt"] == before["gamma.txt"]
@@ -584,3 +596,10 @@ def test_a_small_change_is_embedded_without_loading_the_model(tmp_path, small_co
     row = idx.row("delta.txt", 0)
     want = embedder.encode_documents([idx.text_for_retrieval(row)])[0]
     assert np.abs(np.asarray(idx.vectors.get(np.array([row])))[0] - want).max() < 1e-4  # stored as float16
+    # an edited file embeds only its new paragraph: its unchanged ones are copied
+    with open(small_corpus / "alpha.txt", "a", encoding="utf-8") as f:
+        f.write("\nThe bridge toll stays at two euros.\n")
+    fresh = Embedder()
+    idx = Indexer(Config(), embedder=fresh, notice=quiet).open(small_corpus, store)
+    assert idx.stats.embedded_files == 1 and idx.stats.embedded_paragraphs == 1
+    assert idx.stats.reused_paragraphs == 3 and not fresh.loaded
