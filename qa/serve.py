@@ -89,6 +89,7 @@ class Service:
         self.status = "starting"
         self.indexing = False
         self.generation = 0  # index generations swapped in since the start
+        self.checks = 0  # times the folder was read against the store (each start and change)
         self.updated: float | None = None
         self.notices: list[str] = []
         # questions run here, not on the event loop: the page stays responsive while one is read
@@ -155,6 +156,7 @@ class Service:
         finally:
             self.indexing = False
             self.status = "ready" if self.qa is not None else "no index"
+            self.checks += 1
             self._ready.set()
 
     def _watch(self) -> None:

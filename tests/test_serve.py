@@ -2,6 +2,7 @@
 error status, the token and host checks, the background index swap, and `qa serve`'s own errors."""
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -270,47 +271,48 @@ def test_the_status_answers_while_questions_are_read(seeds_qa):
         svc.stop()
 
 
-@pytest.mark.slow
-def test_a_file_added_while_serving_is_answered_from(tmp_path, embedder, qa_isolated):
+@contextlib.contextmanager
+def small_service(tmp_path, watch: bool):
+    """A Service over the small corpus with its own store, its first index open."""
     corpus = write_corpus(tmp_path / "corpus")
-    svc = Service(corpus, tmp_path / "store", Config(), watch=True).start()
+    svc = Service(corpus, tmp_path / "store", Config(), watch=watch).start()
     try:
         assert svc.wait_ready(300) and svc.qa is not None, svc.error
-        first = svc.qa
-        with TestClient(create_app(svc), base_url=LOCAL) as c:
-            assert c.get("/api/status").json()["generation"] == 1
-            (corpus / "delta.txt").write_text("title Lighthouse keeper retires\n\nThe lighthouse keeper of "
-                                              "Skerry Point, Tomas Brenner, retired on Monday after forty years.\n",
-                                              encoding="utf-8")
-            deadline = time.time() + 120
-            while time.time() < deadline and c.get("/api/status").json()["generation"] < 2:
-                time.sleep(0.3)
-            st = c.get("/api/status").json()
-            assert st["generation"] == 2, st
-            a = c.post("/api/ask", json={"question": "Who was the lighthouse keeper of Skerry Point?"}).json()
-            assert a["snippets"] and a["snippets"][0]["doc"] == "delta.txt"
-            assert "Tomas Brenner" in a["snippets"][0]["text"]
-            assert st["documents"] == 4
-        assert first.index.paragraphs[0].text  # the old index stays readable for a request that held it
+        yield corpus, svc
     finally:
         svc.stop()
+
+
+def wait_for(check, seconds: float) -> None:
+    deadline = time.time() + seconds
+    while not check() and time.time() < deadline:
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_a_file_added_while_serving_is_answered_from(tmp_path, embedder, qa_isolated):
+    with small_service(tmp_path, watch=True) as (corpus, svc), \
+            TestClient(create_app(svc), base_url=LOCAL) as c:
+        first = svc.qa
+        assert c.get("/api/status").json()["generation"] == 1
+        (corpus / "delta.txt").write_text("title Lighthouse keeper retires\n\nThe lighthouse keeper of "
+                                          "Skerry Point, Tomas Brenner, retired on Monday after forty years.\n",
+                                          encoding="utf-8")
+        wait_for(lambda: c.get("/api/status").json()["generation"] >= 2, 120)
+        st = c.get("/api/status").json()
+        assert st["generation"] == 2 and st["documents"] == 4, st
+        a = c.post("/api/ask", json={"question": "Who was the lighthouse keeper of Skerry Point?"}).json()
+        assert a["snippets"] and a["snippets"][0]["doc"] == "delta.txt"
+        assert "Tomas Brenner" in a["snippets"][0]["text"]
+        assert first.index.paragraphs[0].text  # the old index stays readable for a request that held it
 
 
 def test_an_unchanged_folder_keeps_its_index(tmp_path, embedder, qa_isolated):
-    corpus = write_corpus(tmp_path / "corpus")
-    svc = Service(corpus, tmp_path / "store", Config(), watch=False).start()
-    try:
-        assert svc.wait_ready(300) and svc.qa is not None, svc.error
+    with small_service(tmp_path, watch=False) as (_corpus, svc):
         first = svc.qa
-        svc._ready.clear()
         svc.refresh()
-        time.sleep(0.2)
-        deadline = time.time() + 60
-        while (svc.indexing or svc._wake.is_set()) and time.time() < deadline:
-            time.sleep(0.1)
-        assert svc.qa is first and svc.generation == 1
-    finally:
-        svc.stop()
+        wait_for(lambda: svc.checks >= 2, 60)
+        assert svc.checks == 2 and svc.qa is first and svc.generation == 1
 
 
 # -- `qa serve` itself -----------------------------------------------------------------------------------------
