@@ -79,6 +79,39 @@ def _reusable(old: st.Store, names: set[str], with_title: bool) -> tuple[Reusabl
     return out, texts
 
 
+def _encode(embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]], sentence_vectors: str,
+            reuse: Reusable, tick) -> tuple[np.ndarray, list[np.ndarray], int, int]:
+    """The paragraph vectors and each paragraph's sentence vectors of `texts`: copied from
+    `reuse` where it holds them, embedded otherwise; with how many paragraphs and sentences
+    were copied."""
+    dim = embedder.dim
+    pv = np.zeros((len(texts), dim), np.float32)
+    per_text: list = [None] * len(texts)
+    need, copied_sentences = [], 0
+    for j, (t, sp) in enumerate(zip(texts, spans)):
+        got = reuse.get(_embed_key(t, sp)) if reuse else None
+        if got is None:
+            need.append(j)
+        else:
+            pv[j], per_text[j] = got
+            copied_sentences += len(got[1])
+    if len(need) < len(texts):
+        tick(len(texts) - len(need))
+    if need:
+        some_texts, some_spans = [texts[j] for j in need], [spans[j] for j in need]
+        if sentence_vectors == "separate":
+            got_p = embedder.encode_documents(some_texts, tick)
+            flat = embedder.encode_documents([t[a:b] for t, sp in zip(some_texts, some_spans)
+                                              for a, b in sp]).reshape(-1, dim)
+            cuts = np.cumsum([0] + [len(sp) for sp in some_spans])
+            got_s = [flat[cuts[k]:cuts[k + 1]] for k in range(len(need))]
+        else:
+            got_p, got_s = embedder.encode_with_spans(some_texts, some_spans, tick)
+        for k, j in enumerate(need):
+            pv[j], per_text[j] = got_p[k], np.asarray(got_s[k], np.float32).reshape(-1, dim)
+    return pv, per_text, len(texts) - len(need), copied_sentences
+
+
 def _chunks(docs: list[Document], rows: int) -> list[list[Document]]:
     """Whole documents in order, grouped until each group holds `rows` paragraphs or more."""
     out: list[list[Document]] = [[]]
@@ -297,31 +330,10 @@ class Indexer:
                         shift = len(text) - len(p.text)  # the title (and a code block's introduction)
                         texts.append(text)
                         part_spans.append([(a + shift, b + shift) for a, b in sentences])
-                pv = np.zeros((len(texts), dim), np.float32)
-                per_text: list[np.ndarray | None] = [None] * len(texts)
-                need = []
-                for j, (t, sp) in enumerate(zip(texts, part_spans)):
-                    got = reuse.get(_embed_key(t, sp)) if reuse else None
-                    if got is None:
-                        need.append(j)
-                    else:
-                        pv[j], per_text[j] = got
-                        copied[0] += 1
-                        copied[1] += len(got[1])
-                if len(need) < len(texts):
-                    tick(len(texts) - len(need))
-                if need:
-                    some_texts, some_spans = [texts[j] for j in need], [part_spans[j] for j in need]
-                    if config.sentence_vectors == "separate":
-                        got_p = embedder.encode_documents(some_texts, tick)
-                        flat = embedder.encode_documents([t[a:b] for t, sp in zip(some_texts, some_spans)
-                                                          for a, b in sp]).reshape(-1, dim)
-                        cuts = np.cumsum([0] + [len(sp) for sp in some_spans])
-                        got_s = [flat[cuts[k]:cuts[k + 1]] for k in range(len(need))]
-                    else:
-                        got_p, got_s = embedder.encode_with_spans(some_texts, some_spans, tick)
-                    for k, j in enumerate(need):
-                        pv[j], per_text[j] = got_p[k], np.asarray(got_s[k], np.float32).reshape(-1, dim)
+                pv, per_text, n_par, n_sent = _encode(embedder, texts, part_spans, config.sentence_vectors,
+                                                      reuse, tick)
+                copied[0] += n_par
+                copied[1] += n_sent
                 pars.append(pv)
                 sents.extend(per_text)
                 todo.extend(part)
