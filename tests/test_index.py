@@ -603,3 +603,21 @@ def test_a_small_change_is_embedded_without_loading_the_model(tmp_path, small_co
     idx = Indexer(Config(), embedder=fresh, notice=quiet).open(small_corpus, store)
     assert idx.stats.embedded_files == 1 and idx.stats.embedded_paragraphs == 1
     assert idx.stats.reused_paragraphs == 3 and not fresh.loaded
+
+
+def test_separate_sentence_vectors_are_copied_and_embedded_alike(tmp_path, small_corpus, embedder):
+    """With `sentence_vectors="separate"` an edited file also copies its unchanged paragraphs'
+    vectors, and the new paragraph's sentences are embedded on their own."""
+    cfg = Config(sentence_vectors="separate")
+    store = tmp_path / "store"
+    Indexer(cfg, embedder=embedder, notice=quiet).open(small_corpus, store)
+    with open(small_corpus / "gamma.txt", "a", encoding="utf-8") as f:
+        f.write("\nThe observatory opens to visitors. Tickets cost five euros.\n")
+    idx = Indexer(cfg, embedder=embedder, notice=quiet).open(small_corpus, store)
+    assert idx.stats.embedded_paragraphs == 1 and idx.stats.embedded_sentences == 2
+    assert idx.stats.reused_paragraphs == 4
+    row = idx.row("gamma.txt", 4)
+    rows = np.arange(*idx.par_sentences[row])
+    text = idx.paragraphs[row].text
+    want = embedder.encode_documents([text[int(a):int(b)] for _, a, b in (idx.sentence_spans[r] for r in rows)])
+    assert np.abs(np.asarray(idx.sentence_vectors.get(rows), np.float32) - want).max() < 2e-3
