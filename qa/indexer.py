@@ -350,7 +350,8 @@ class Indexer:
     @staticmethod
     def _maybe_merge(store_dir: Path, entries: list[dict], config: Config, keys: dict) -> list[dict]:
         """Merge everything when over MAX_DEAD of the rows are deleted; else, past MAX_SEGMENTS,
-        merge the segments below the ANN threshold (cheap: the large ones keep their graphs)."""
+        merge the segments below the ANN threshold (cheap: the large ones keep their graphs),
+        but for the largest of them when it holds more rows than the others together."""
         rows = sum(e["seg"].n_paragraphs for e in entries)
         dead = sum(int(e["seg"].doc_paragraphs[d + 1] - e["seg"].doc_paragraphs[d])
                    for e in entries for d in e["dead"])
@@ -358,6 +359,12 @@ class Indexer:
             pick = list(range(len(entries)))
         elif len(entries) > MAX_SEGMENTS:
             pick = [i for i, e in enumerate(entries) if e["seg"].n_paragraphs < ann.ANN_THRESHOLD]
+            # size-tiered: the largest of them stays while it outweighs the rest together, so a
+            # run of small edits merges among itself instead of rewriting the bulk every time
+            if len(pick) > 2:
+                big = max(pick, key=lambda i: entries[i]["seg"].n_paragraphs)
+                if 2 * entries[big]["seg"].n_paragraphs > sum(entries[i]["seg"].n_paragraphs for i in pick):
+                    pick.remove(big)
         else:
             return entries
         if len(pick) < 2 and not (pick and entries[pick[0]]["dead"]):

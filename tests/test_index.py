@@ -476,6 +476,7 @@ def test_many_updates_are_merged(built, monkeypatch):
     import qa.indexer as qi
     monkeypatch.setattr(qi, "MAX_SEGMENTS", 2)
     corpus, store, idx = built
+    first, = (s.name for s in st.load(store).segments)
     for i in range(3):
         (corpus / f"extra{i}.txt").write_text(f"title Extra {i}\n\nExtra paragraph number {i}.\n",
                                               encoding="utf-8")
@@ -487,6 +488,8 @@ def test_many_updates_are_merged(built, monkeypatch):
     assert len(new.paragraphs) == 9 + 3
     ids, _ = new.bm25.search("extra paragraph number", 5)
     assert {new.paragraphs[int(i)].doc for i in ids} >= {"extra0.txt", "extra1.txt", "extra2.txt"}
+    # size-tiered: the first build's segment (9 rows) outweighs the edits and was never rewritten
+    assert any(s.name == first for s in st.load(store).segments)
 
 
 def test_open_from_store_without_corpus(built, monkeypatch):
