@@ -218,7 +218,8 @@ class QA:
             text = reading.snippets[0].text
         timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}
         return Answer(original, text, abstain, float(reading.confidence), list(reading.snippets),
-                      passages[:max(top_k, retrieve_k or 0)], short, timings)
+                      passages[:max(top_k, retrieve_k or 0)], short, timings,
+                      fu.answer_query if fu.answer_query != original else "")
 
 
 _OPEN: dict[tuple[str, str], QA] = {}

@@ -129,6 +129,7 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     short_answer: Citation | None = None
     timings: dict = field(default_factory=dict, compare=False)
+    read_as: str = ""  # a follow-up as it was answered ("What is Kang Sun-nam's job?"); "" when as asked
 
     @property
     def named(self) -> str:
@@ -143,6 +144,7 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "short_answer": asdict(self.short_answer) if self.short_answer else None,
             "named": self.named,  # what a client sends back as a `Turn` for follow-ups
+            "read_as": self.read_as,
             "snippets": [s.to_dict() for s in self.snippets],
             "passages": [p.to_dict() for p in self.passages],
             "timings_ms": {k: round(v * 1000, 2) for k, v in self.timings.items()},

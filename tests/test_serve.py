@@ -75,6 +75,8 @@ def test_history_makes_a_follow_up(client, seeds_qa):
     assert r.status_code == 200
     want = seeds_qa.ask("What is his job?", history=[Turn(first["question"], first["named"])]).to_dict()
     assert strip_timings(r.json()) == strip_timings(want)
+    assert first["named"] and first["named"] in r.json()["read_as"] and "his" not in r.json()["read_as"]
+    assert first["read_as"] == ""  # a question that stands alone is answered as asked
 
 
 def test_an_abstention_is_an_answer_with_its_nearest_passages(client):

@@ -109,6 +109,8 @@ def test_a_conversation_with_citations_in_place(server, browser, tmp_path):
 
     second = ask(page, "What is his job?", 2)  # a follow-up: "his" is the first answer's name
     assert second.inner_text()
+    read_as = page.locator("#turns > li").nth(1).locator(".read-as")
+    assert read_as.is_visible() and short.split()[-1] in read_as.inner_text()  # how it was read, shown
     page.screenshot(path=str(tmp_path / "serve.png"), full_page=True)
     assert (tmp_path / "serve.png").stat().st_size > 10_000
     assert page.errors == []

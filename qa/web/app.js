@@ -124,6 +124,8 @@ function renderAnswer(a) {
 
 async function ask(question) {
   const turn = el("li", { class: "turn" }, el("p", { class: "question" }, question));
+  const readAs = el("p", { class: "read-as", hidden: true });
+  turn.append(readAs);
   const pending = el("div", { class: "answer pending", role: "status" }, "Reading…");
   turn.append(pending);
   $("turns").append(turn);
@@ -135,6 +137,10 @@ async function ask(question) {
     const body = JSON.stringify({ question, history: state.history.slice(-TURNS) });
     const a = await api("/api/ask", { method: "POST", headers: { "Content-Type": "application/json" }, body });
     const shown = renderAnswer(a);
+    if (a.read_as) { // a follow-up: say how it was read, so a wrong guess is visible
+      readAs.textContent = `read as: ${a.read_as}`;
+      readAs.hidden = false;
+    }
     pending.replaceWith(shown);
     state.history.push({ question: a.question, named: a.named || "" });
     if (state.history.length > 10) state.history.shift();
