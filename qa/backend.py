@@ -214,12 +214,8 @@ class QueryGraph:
         self._load()
 
     def encode(self, text: str) -> np.ndarray:
-        s = self._load()
-        enc = self._tokenizer.encode(text)
-        feed = {"input_ids": np.asarray([enc.ids], np.int64),
-                "attention_mask": np.asarray([enc.attention_mask], np.int64),
-                "token_type_ids": np.asarray([enc.type_ids], np.int64)}
-        v = s.run(None, feed)[0][0].mean(0)
+        (hidden, _), = self.tokens([text], 1)
+        v = hidden.mean(0)
         return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
 
     @property

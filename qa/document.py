@@ -119,6 +119,16 @@ def json_passage_texts(j: dict, with_title: bool) -> list[str]:
     return out
 
 
+def json_passage_spans(j: dict, with_title: bool) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Each paragraph's `json_passage_texts` text with its sentence spans moved into that text
+    (past the title and a code block's introduction): what the indexer embeds."""
+    out = []
+    for p, text in zip(j["paragraphs"], json_passage_texts(j, with_title)):
+        shift = len(text) - len(p["text"])
+        out.append((text, [(a + shift, b + shift) for a, b in p.get("sentences") or []]))
+    return out
+
+
 def identity(j: dict) -> list[str]:
     """[name, sha256] of a document in its JSON form."""
     return [j["doc"], j.get("sha256", "")]

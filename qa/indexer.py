@@ -19,7 +19,7 @@ from . import ann
 from . import store as st
 from .config import Config, default_store_for
 from .corpus import Corpus, read_corpus
-from .document import Document, json_passage_texts, to_json
+from .document import Document, json_passage_spans, json_passage_texts, to_json
 from .embed import Embedder, get_embedder
 from .index import Index, IndexStats
 from .seen import read_seen, write_seen
@@ -69,12 +69,10 @@ def _reusable(old: st.Store, names: set[str], with_title: bool) -> tuple[Reusabl
                 continue
             j = seg.doc_json(d)
             first = int(seg.doc_paragraphs[d])
-            for k, (p, text) in enumerate(zip(j["paragraphs"], json_passage_texts(j, with_title))):
-                shift = len(text) - len(p["text"])
+            for k, (p, (text, spans)) in enumerate(zip(j["paragraphs"], json_passage_spans(j, with_title))):
                 s0, s1 = (int(x) for x in seg.par_sentences[first + k])
-                key = _embed_key(text, [(a + shift, b + shift) for a, b in p.get("sentences") or []])
-                out[key] = (np.asarray(seg.vectors[first + k], np.float32),
-                            np.asarray(seg.sentence_vectors[s0:s1], np.float32))
+                out[_embed_key(text, spans)] = (np.asarray(seg.vectors[first + k], np.float32),
+                                                np.asarray(seg.sentence_vectors[s0:s1], np.float32))
                 texts.add(p["text"])
     return out, texts
 
@@ -325,11 +323,9 @@ class Indexer:
                 ahead = pool.submit(split, pieces[i + 1]) if i + 1 < len(pieces) else None
                 texts, part_spans = [], []
                 for d, ss in part:
-                    for p, sentences, text in zip(d.paragraphs, ss,
-                                                  json_passage_texts(to_json(d, ss), config.title_in_text)):
-                        shift = len(text) - len(p.text)  # the title (and a code block's introduction)
+                    for text, spans in json_passage_spans(to_json(d, ss), config.title_in_text):
                         texts.append(text)
-                        part_spans.append([(a + shift, b + shift) for a, b in sentences])
+                        part_spans.append(spans)
                 pv, per_text, n_par, n_sent = _encode(embedder, texts, part_spans, config.sentence_vectors,
                                                       reuse, tick)
                 copied[0] += n_par
