@@ -31,8 +31,8 @@ from .citations import citations
 from .config import MAX_TOP_K, SEEDS_DIR, Config, state_dir
 from .conversation import TURNS, Conversation
 from .errors import QAError
-from .render import (dim, render_answer, render_context, render_sources, sanitize, terminal_width, use_color,
-                     warn, wrap)
+from .render import (dim, error_line, render_answer, render_context, render_sources, sanitize, terminal_width,
+                     use_color, warn, wrap)
 
 __all__ = ["run_chat", "run_piped", "Chat", "CommandCompleter", "COMMANDS"]
 
@@ -99,7 +99,7 @@ class Loader:
         try:
             self.qa = _open_qa(self.corpus, self.store, _Steps(self._progress, self._phase), self._notice)
         except BaseException as e:  # noqa: BLE001 - reported at the next question, never raised here
-            self.error = one_line(e)
+            self.error = error_line(e)
         finally:
             self._done.set()
 
@@ -156,15 +156,6 @@ def call_interruptibly(fn: Callable[[], object]):
     return box["value"]
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception as one short line: a QAError's message, else 'TypeName: first line'."""
-    text = str(exc).strip()
-    msg = text.splitlines()[0] if text else ""
-    if not isinstance(exc, QAError):
-        msg = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
-    return sanitize(msg)[:300]
-
-
 _C1 = re.compile(r"[\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -211,7 +202,7 @@ class Chat:
         except KeyboardInterrupt:
             self.note("cancelled")
         except Exception as e:  # noqa: BLE001 - the REPL must survive any input
-            self.error(one_line(e))
+            self.error(error_line(e))
         return True
 
     def handle(self, line: str) -> bool:

@@ -54,6 +54,15 @@ def sanitize(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
+def error_line(exc: BaseException) -> str:
+    """An exception as one short line: a QAError's message, else 'TypeName: first line'."""
+    text = str(exc).strip()
+    msg = text.splitlines()[0] if text else ""
+    if not isinstance(exc, QAError):
+        msg = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    return sanitize(msg)[:300]
+
+
 _clean = sanitize
 
 

@@ -27,6 +27,7 @@ from .config import MAX_TOP_K, Config
 from .errors import QAError
 from .location import parse_location
 from .pipeline import MAX_QUESTION_CHARS, QA
+from .render import error_line
 from .types import Turn
 
 try:
@@ -57,11 +58,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def _one_line(e: BaseException) -> str:
-    text = " ".join(str(e).split()) or type(e).__name__
-    return text if isinstance(e, QAError) else f"{type(e).__name__}: {text}"
 
 
 class NotReady(Exception):
@@ -144,7 +140,7 @@ class Service:
         try:
             qa = self._open_qa(_Progress(self), self._notice)
         except Exception as e:  # noqa: BLE001 - kept for /api/status; the previous index stays
-            self.error = _one_line(e)
+            self.error = error_line(e)
             self._notice(f"indexing failed: {self.error}")
         else:
             s = getattr(qa.index, "stats", None)
@@ -178,7 +174,7 @@ class Service:
                                       raise_interrupt=False, debounce=800, step=100):
                 self.refresh()
         except Exception as e:  # noqa: BLE001 - a folder that vanished, too many watches: say so, poll
-            self._notice(f"watching {self.corpus} stopped ({_one_line(e)}); checking every 10 s")
+            self._notice(f"watching {self.corpus} stopped ({error_line(e)}); checking every 10 s")
             while not self._stop.wait(10):
                 self.refresh()
 
@@ -330,7 +326,7 @@ def create_app(service: Service, *, token: str = "", allowed_hosts: tuple[str, .
 
     @app.exception_handler(QAError)
     async def qa_error(_request: Request, exc: QAError):
-        return _error(400, _one_line(exc))
+        return _error(400, error_line(exc))
 
     @app.exception_handler(NotReady)
     async def not_ready(_request: Request, exc: NotReady):
@@ -338,7 +334,7 @@ def create_app(service: Service, *, token: str = "", allowed_hosts: tuple[str, .
 
     @app.exception_handler(Exception)
     async def internal(_request: Request, exc: Exception):
-        return _error(500, f"internal error: {_one_line(exc)}")
+        return _error(500, f"internal error: {error_line(exc)}")
 
     async def in_pool(fn, *args):
         return await asyncio.get_running_loop().run_in_executor(service.pool, fn, *args)
