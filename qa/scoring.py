@@ -50,6 +50,8 @@ _WANTS_CODE = re.compile(
 def wants_code(question: str) -> bool:
     """Does the question ask how to do something, or for a command?"""
     return bool(_WANTS_CODE.search(question))
+
+
 # the confidence model's inputs (qa/models/weights.json is checked against them at load)
 FEATURES = ("cos", "overlap", "type_fit", "margin", "passage_cover", "missing_max", "has_type", "unseen",
             "p_dense", "p_bm25", "p_margin", "cue", "neg_mismatch", "num_missing", "cap_missing",
@@ -325,12 +327,12 @@ class SentenceScorer:
             return None
         if not code and not p.text[:c.end].rstrip().endswith(":"):
             return None
-        code = idx.find(p.doc, p.paragraph + 1)
-        if code is None or idx.paragraphs[code].kind != "code" or not len(idx.sentence_rows(code)):
+        block = idx.find(p.doc, p.paragraph + 1)
+        if block is None or idx.paragraphs[block].kind != "code" or not len(idx.sentence_rows(block)):
             return None
-        r = idx.sentence_rows(code)[0]
+        r = idx.sentence_rows(block)[0]
         _, a, b = idx.sentence_spans[r]
-        return replace(c, row=r, pi=code, start=int(a), end=int(b))
+        return replace(c, row=r, pi=block, start=int(a), end=int(b))
 
     def _same_statement(self, c: Candidate, pick: _Pick) -> bool:
         return (self.index.sentence_similarity(c.row, pick.cand.row) >= 0.9
