@@ -161,9 +161,7 @@ class Service:
         except ImportError:
             self._notice("watchfiles is not installed: the folder is checked every 10 s instead "
                          "(pip install -c constraints.txt -e '.[serve]')")
-            while not self._stop.wait(10):
-                self.refresh()
-            return
+            return self._poll()
         store = self.location.path.resolve() if self.location.path is not None else None
 
         def relevant(_change, path: str) -> bool:  # the store may live inside the corpus
@@ -175,8 +173,12 @@ class Service:
                 self.refresh()
         except Exception as e:  # noqa: BLE001 - a folder that vanished, too many watches: say so, poll
             self._notice(f"watching {self.corpus} stopped ({error_line(e)}); checking every 10 s")
-            while not self._stop.wait(10):
-                self.refresh()
+            self._poll()
+
+    def _poll(self, every: float = 10.0) -> None:
+        """Without file events: bring the index up to date every `every` seconds until stopped."""
+        while not self._stop.wait(every):
+            self.refresh()
 
     def _notice(self, text: str) -> None:
         self.notices = (self.notices + [" ".join(str(text).split())])[-5:]
