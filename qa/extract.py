@@ -74,8 +74,61 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+# Technical identifiers (issue 21): "Which environment variable ...?", "What flag ...?", "Which
+# file ...?" ask for something written as code. The noun asked for gives the shape; any other
+# identifier noun takes any inline code span.
+_CODE_NOUNS = (
+    ("env", r"environment\s+variables?|env\s+vars?"),
+    ("flag", r"flags?|switch(?:es)?|command[- ]line\s+(?:options?|arguments?)|cli\s+(?:options?|arguments?)"),
+    ("path", r"files?|file\s?names?|director(?:y|ies)|folders?|paths?"),
+    ("code", r"settings?|keys?|fields?|options?|arguments?|parameters?|variables?|packages?|librar(?:y|ies)|crates?|"
+             r"modules?|functions?|methods?|class(?:es)?|actions?|plugins?|backends?|extensions?|sub-?commands?|"
+             r"commands?|classifiers?|values?|urls?|tools?|identifiers?|types?"),
+)
+_CODE_QUESTION = [(shape, re.compile(r"\b(?:what|which)\b(?:'s|\s+(?:is|are|was|were))?\s+(?:the\s+|an?\s+)?"
+                                     rf"(?:[\w.-]+\s+){{0,3}}?(?:{nouns})\b", re.I)) for shape, nouns in _CODE_NOUNS]
+_SHAPES = {
+    "env": re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?"),
+    "flag": re.compile(r"--?[A-Za-z][\w-]*(?:[ =]\S+)?"),
+    "path": re.compile(r"\S*[./~]\S*"),
+    "code": re.compile(r".+", re.S),
+}
+# bare identifiers outside backticks that cannot be prose: UV_CACHE_DIR, --no-project
+_BARE = {"env": re.compile(r"(?<![\w`$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w`])"),
+         "flag": re.compile(r"(?<![\S`])--[a-z][\w-]*(?![\w`])")}
+_INLINE_CODE = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+
+
+def code_kind(question: str) -> str | None:
+    """`code:env`, `code:flag`, `code:path` or `code` when the question asks for an identifier
+    written as code; None otherwise. The first noun asked for decides."""
+    found = [(m.start(), i) for i, (_, rx) in enumerate(_CODE_QUESTION) for m in [rx.search(question)] if m]
+    return f"code:{_CODE_QUESTION[min(found)[1]][0]}" if found else None
+
+
+def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
+    """The contents of inline code spans of the shape `kind` asks for, and bare environment
+    variables and long flags (which no prose word looks like)."""
+    shape = _SHAPES.get(kind.partition(":")[2] or "code", _SHAPES["code"])
+    out = []
+    for m in _INLINE_CODE.finditer(sentence):
+        a, b = m.span(2)
+        while a < b and sentence[a] == " ":
+            a += 1
+        while b > a and sentence[b - 1] == " ":
+            b -= 1
+        if b > a and shape.fullmatch(sentence, a, b):
+            out.append((a, b))
+    bare = _BARE.get(kind.partition(":")[2])
+    if bare is not None:
+        out += [m.span() for m in bare.finditer(sentence) if not any(a <= m.start() < b for a, b in out)]
+    return sorted(out)
+
+
 def candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
     """(start, end) of phrases of `kind` inside `sentence`."""
+    if kind.startswith("code"):
+        return code_candidates(sentence, kind)
     if kind == "date":
         return [m.span() for m in DATE.finditer(sentence)]
     if kind == "number":

@@ -265,10 +265,6 @@ class Index:
             out[has] = np.maximum(out[has], np.maximum.reduceat(sims, starts))
         return out
 
-    def sentence_similarity(self, a: int, b: int) -> float:
-        va, vb = self.sentence_vectors.get(np.array([a, b]))
-        return float(va @ vb)
-
     def intro(self, pi: int) -> Quote | None:
         """For a code paragraph row, the sentence that introduces it (document.intro_of), cited."""
         p = self.paragraphs[pi]

@@ -15,6 +15,7 @@ from .config import ANSWERERS, SEEDS_DIR, Config
 from .errors import QAError
 from .index import Index
 from .location import StoreLocation, parse_location
+from .markdown import reading_view
 from .text import one_line, terms
 from .types import Answer, Progress, Reader, Retriever, Turn
 
@@ -213,7 +214,10 @@ class QA:
         if abstain:
             text = ""
         elif short is not None:
-            text = one_line(self.index.quoted(short))  # the citation still points at the source
+            # in prose, links read as their labels; the citation still points at the source
+            quoted = self.index.quoted(short)
+            code = self.index.paragraphs[self.index.row(short.doc, short.paragraph)].kind == "code"
+            text = one_line(quoted if code else reading_view(quoted)[0])
         else:
             text = reading.snippets[0].text
         timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}

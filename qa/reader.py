@@ -18,10 +18,11 @@ import numpy as np
 from . import weights
 from .config import Config
 from .index import Index
-from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer
+from .markdown import reading_view, whole_links
+from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
 from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
 from .text import code_line, trim_answer
-from .types import Passage, Reading
+from .types import Citation, Passage, Reading, Snippet
 
 __all__ = ["ModelReader", "Piece", "READER_FEATURES", "span_features", "available"]
 
@@ -69,10 +70,20 @@ class ModelReader:
         return self.reading(an, pieces, self.spans_of(question, pieces), more)
 
     def spans_of(self, question: str, pieces: Sequence[Piece]) -> list[Span]:
-        """The span model's best span of each piece, in paragraph offsets."""
-        texts = [self.index.paragraphs[p.row].text[p.start:p.end] for p in pieces]
-        return [sp if not np.isfinite(sp.score) else sp._replace(start=sp.start + p.start, end=sp.end + p.start)
-                for sp, p in zip(self.spans.read(question, texts), pieces)]
+        """The span model's best span of each piece (read without link targets and tags:
+        `markdown.reading_view`), in paragraph offsets."""
+        views = []
+        for p in pieces:
+            par = self.index.paragraphs[p.row]
+            text = par.text[p.start:p.end]
+            views.append((text, list(range(len(text) + 1))) if par.kind == "code" else reading_view(text))
+        out = []
+        for sp, p, (_, where) in zip(self.spans.read(question, [v for v, _ in views]), pieces, views):
+            if np.isfinite(sp.score):
+                end = where[sp.end - 1] + 1 if sp.end > sp.start else where[sp.start]
+                sp = sp._replace(start=where[sp.start] + p.start, end=end + p.start)
+            out.append(sp)
+        return out
 
     def reading(self, an: Analysis, pieces: Sequence[Piece], spans: Sequence[Span],
                 more: Sequence[Passage] = ()) -> Reading:
@@ -93,16 +104,20 @@ class ModelReader:
             return (np.isfinite(sp.score) and sp.end > sp.start and (par.doc, par.paragraph) == (first.doc, first.paragraph)
                     and first.start <= sp.start and sp.end <= first.end)
         held = [i for i in range(len(pieces)) if inside(i)]
+        i = max(held, key=lambda j: spans[j].score) if held else None
         short = None
-        if held:
-            i = max(held, key=lambda j: spans[j].score)
+        identifier = bool(an.qtype and an.qtype.startswith("code"))
+        if identifier:  # an identifier of the shape asked for, or no short answer from prose
+            short = self.identifier(an, first, None if i is None else (spans[i].start, spans[i].end))
+        if short is None and i is not None and not (identifier and not first.code):
             row = pieces[i].row
             par = self.index.paragraphs[row]
-            a, b = trim_answer(par.text, spans[i].start, spans[i].end)
             if par.kind == "code":
-                a, b = code_line(par.text, a, b)
+                a, b = code_line(par.text, *trim_answer(par.text, spans[i].start, spans[i].end))
+            else:
+                a, b = trim_answer(par.text, *whole_links(par.text, spans[i].start, spans[i].end))
             short = self.index.cite(row, a, b)
-        elif first.code and an.wants_code and first.intro is not None:
+        elif short is None and first.code and an.wants_code and first.intro is not None:
             # a how-to question answered by the code its sentence introduces: the command is
             # the code's first line (the span model reads prose windows, not this block)
             row = self.index.row(first.doc, first.paragraph)
@@ -110,6 +125,20 @@ class ModelReader:
             short = self.index.cite(row, a, b)
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)
+
+    def identifier(self, an: Analysis, first: Snippet, span: tuple[int, int] | None) -> Citation | None:
+        """For a question that asks for an identifier (`extract.code_kind`), the one of that
+        shape in the first quote that the span model's span touches, else the nearest to it:
+        the span model, trained on prose, often takes the words around a code span."""
+        row = self.index.row(first.doc, first.paragraph)
+        text = self.index.paragraphs[row].text
+        found = [(first.start + a, first.start + b)
+                 for a, b in typed_phrases(text[first.start:first.end], an.qtype, an.qterms)]
+        if not found:
+            return None
+        if span is not None:
+            found.sort(key=lambda f: (not (f[0] < span[1] and span[0] < f[1]), min(abs(f[0] - span[0]), abs(f[1] - span[1]))))
+        return self.index.cite(row, *found[0])
 
     def pieces(self, an: Analysis, passages: Sequence[Passage]) -> list[Piece]:
         """The texts the span model reads: whole passages, or merged windows of a sentence and

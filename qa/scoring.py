@@ -20,7 +20,7 @@ import numpy as np
 
 from . import ner, weights
 from .config import Config
-from .extract import answer_type, candidates
+from .extract import answer_type, candidates, code_kind
 from .index import Index
 from .text import QUESTION_WORDS, STOPWORDS, normalize, stem_all, terms, words
 from .types import Citation, Passage, Snippet
@@ -168,10 +168,10 @@ class SentenceScorer:
             cos = idx.sentence_scores(qvec, rows)
             title = self._title_terms(pi)
             rel = p.score / top_score if top_score > 0 else 0.0
-            for r, c in zip(rows, cos):
+            spans = idx.sentence_spans[np.arange(rows.start, rows.stop)]
+            for r, c, (_, a, b) in zip(rows, cos, spans):
                 st = self._sent_terms(int(r)) | title
                 ov = sum(w for t, w in weights.items() if t in st) / total
-                _, a, b = idx.sentence_spans[r]
                 fit = 0.5
                 if qtype:
                     text = idx.paragraphs[pi].text[a:b]
@@ -190,12 +190,25 @@ class SentenceScorer:
         confidence they give; None when the passages hold no sentence."""
         original = question
         qtype = answer_type(original)
-        cands, weights, total = self.features(question, qvec, passages, qtype)
+        code = code_kind(original)
+        cands, weights, total = self.features(question, qvec, passages, code or qtype)
+        if code is not None:
+            if any(c.type_fit == 1.0 for c in cands):
+                qtype = code
+            else:  # no identifier of that shape in these passages: read it as a prose question
+                cands, weights, total = self.features(question, qvec, passages, qtype)
         if not cands:
             return None
         for c in cands:
             c.score = self._score(c)
         cands.sort(key=lambda c: -c.score)
+        if qtype and qtype.startswith("code") and not cands[0].type_fit:
+            # an identifier was asked for: a sentence that holds one of its shape and is quoted
+            # anyway (within `snippet_window`) leads over one that cannot answer
+            fit = next((c for c in cands if c.type_fit), None)
+            if fit is not None and fit.score >= cands[0].score - self.config.snippet_window:
+                cands.remove(fit)
+                cands.insert(0, fit)
         best = cands[0]
         second = next((c.score for c in cands[1:] if c.pi != best.pi), best.score - 1.0)
         feats = {
@@ -334,8 +347,13 @@ class SentenceScorer:
         _, a, b = idx.sentence_spans[r]
         return replace(c, row=r, pi=block, start=int(a), end=int(b))
 
-    def _same_statement(self, c: Candidate, pick: _Pick) -> bool:
-        return (self.index.sentence_similarity(c.row, pick.cand.row) >= 0.9
+    def _same_statement(self, c: Candidate, pick: _Pick, vectors: dict[int, np.ndarray]) -> bool:
+        def vec(row: int) -> np.ndarray:  # each sentence's vector read once per question
+            v = vectors.get(row)
+            if v is None:
+                v = vectors[row] = self.index.sentence_vectors.get([row])[0]
+            return v
+        return (float(vec(c.row) @ vec(pick.cand.row)) >= 0.9
                 or _jaccard(self._sent_terms(c.row), self._sent_terms(pick.cand.row)) >= 0.6)
 
     def quotes(self, cands: list[Candidate], more: Sequence[Passage] = (),
@@ -351,15 +369,20 @@ class SentenceScorer:
         within = [c for c in cands if c.score >= cands[0].score - self.config.snippet_window]
         if lead is not None:
             within.insert(0, lead)
-        extra = [Candidate(r, pi, int(idx.sentence_spans[r][1]), int(idx.sentence_spans[r][2]), 0, 0, 0, 0)
-                 for pi in (p.row for p in more) for r in idx.sentence_rows(pi)]
+        extra = []
+        for pi in (p.row for p in more):
+            rows = idx.sentence_rows(pi)
+            if len(rows):
+                spans = idx.sentence_spans[np.arange(rows.start, rows.stop)]
+                extra += [Candidate(r, pi, int(a), int(b), 0, 0, 0, 0) for r, (_, a, b) in zip(rows, spans)]
+        vectors: dict[int, np.ndarray] = {}
         for n, c in enumerate(within + extra):
             c = self.introduced(c, code) or c
             start, end = self.widen(c)
             overlaps = [p for p in picks if p.cand.pi == c.pi and start < p.end and p.start < end]
             if overlaps:
                 continue
-            same = next((p for p in picks if self._same_statement(c, p)), None)
+            same = next((p for p in picks if self._same_statement(c, p, vectors)), None)
             if same is not None:
                 if idx.par_doc[c.pi] != idx.par_doc[same.cand.pi] and \
                         all(x.doc != idx.paragraphs[c.pi].doc for x in same.also):

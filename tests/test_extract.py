@@ -115,3 +115,37 @@ def test_is_organisation():
 def test_dates_match_whole_phrases():
     assert extract.DATE.fullmatch("26 July 2023") and extract.DATE.fullmatch("Sept. 3")
     assert extract.DATE.fullmatch("1066 AD") and not extract.DATE.fullmatch("3000")
+
+
+# -- identifiers written as code (issue 21) ----------------------------------------------------------
+@pytest.mark.parametrize("question, kind", [
+    ("Which environment variable keeps the installer from editing my shell profile?", "code:env"),
+    ("Which env var holds the token?", "code:env"),
+    ("For Docker layer caching, which uv sync flag installs only the dependencies?", "code:flag"),
+    ("What is the command-line option for quiet output?", "code:flag"),
+    ("Which file records the default Python version?", "code:path"),
+    ("What directory does the image use for tools?", "code:path"),
+    ("Which GitHub Action sets up the tool?", "code:code"),
+    ("What setting turns the cache off?", "code:code"),
+    ("What field of computer science studies algorithms?", "code:code"),  # prose falls back in the scorer
+    ("Who did Shoigu meet?", None),
+    ("How do I install it?", None),
+])
+def test_code_kind(question, kind):
+    assert extract.code_kind(question) == kind
+
+
+def test_code_candidates_are_inline_code_of_the_shape_asked_for_without_backticks():
+    s = "Run `uv sync` with `--no-install-project`, or set `UV_NO_MODIFY_PATH=1` in `.env` files."
+    assert phrases(s, "code:flag") == ["--no-install-project"]
+    assert phrases(s, "code:env") == ["UV_NO_MODIFY_PATH=1"]
+    assert phrases(s, "code:path") == [".env"]
+    assert phrases(s, "code:code") == ["uv sync", "--no-install-project", "UV_NO_MODIFY_PATH=1", ".env"]
+    assert phrases("A ``code with ` tick`` span", "code:code") == ["code with ` tick"]
+
+
+def test_bare_environment_variables_and_long_flags_count_but_prose_does_not():
+    s = "Set UV_CACHE_DIR or pass --cache-dir; NASA and U.S. are no variables, and a -- dash no flag."
+    assert phrases(s, "code:env") == ["UV_CACHE_DIR"]
+    assert phrases(s, "code:flag") == ["--cache-dir"]
+    assert phrases(s, "code:code") == []  # only inline code: prose has none

@@ -55,6 +55,13 @@ DOCS = {
         $ tern self-update
         ```
         """),
+    "config.md": textwrap.dedent("""\
+        ## Configuration
+
+        Updating Tern rewrites your shell profile. To stop this, set `TERN_NO_PROFILE=1`.
+
+        Tide tables come from the [Admiralty](https://admiralty.example/tides?port=42&year=2026) service.
+        """),
 }
 
 
@@ -115,3 +122,31 @@ def test_inline_code_with_a_question_mark_stays_in_its_sentence(tern):
     sents = [idx.paragraphs[row].text[int(idx.sentence_spans[s][1]):int(idx.sentence_spans[s][2])]
              for s in idx.sentence_rows(row)]
     assert "Is `log?` a valid name?" in sents
+
+
+def test_a_question_for_an_identifier_gets_the_code_span_of_that_shape(tern):
+    flag = tern.ask("Which flag records the tide with an entry?")
+    assert flag.short_answer is not None and flag.text == "--tide"
+    env = tern.ask("Which environment variable stops Tern from rewriting your shell profile?")
+    assert any("`TERN_NO_PROFILE=1`" in s.text for s in env.snippets)
+    if env.short_answer is not None:  # never a prose word for an environment variable
+        assert env.text == "TERN_NO_PROFILE=1"
+
+
+def test_the_reader_reads_links_as_their_labels_and_cites_the_source(tern):
+    from qa.reader import ModelReader, Piece
+    from qa.spans import Span
+    idx = tern.index
+    row = next(r for r in range(len(idx.paragraphs)) if "[Admiralty]" in idx.paragraphs[r].text)
+    text = idx.paragraphs[row].text
+    seen = []
+
+    class Spans:  # reports where "Admiralty" stands in what it was given to read
+        def read(self, question, texts):
+            seen.extend(texts)
+            return [Span(t.index("Admiralty"), t.index("Admiralty") + 9, 1.0, 0.0, 0.9) for t in texts]
+    reader = ModelReader(idx, spans=Spans())
+    a = text.index("Tide")
+    (sp,) = reader.spans_of("Where do tide tables come from?", [Piece(row, a, len(text))])
+    assert seen == ["Tide tables come from the Admiralty service."]
+    assert text[sp.start:sp.end] == "Admiralty"
