@@ -83,7 +83,9 @@ _CODE_NOUNS = (
     ("path", r"files?|file\s?names?|director(?:y|ies)|folders?|paths?"),
     ("code", r"settings?|keys?|fields?|options?|arguments?|parameters?|variables?|packages?|librar(?:y|ies)|crates?|"
              r"modules?|functions?|methods?|class(?:es)?|actions?|plugins?|backends?|extensions?|sub-?commands?|"
-             r"commands?|classifiers?|values?|urls?|tools?|identifiers?|types?"),
+             r"commands?|classifiers?|values?|urls?|tools?|identifiers?|types?|macros?|keywords?|traits?|operators?|"
+             r"attributes?|annotations?|decorators?|structs?|enums?|interfaces?|constants?|propert(?:y|ies)|"
+             r"headers?|endpoints?"),
 )
 _CODE_QUESTION = [(shape, re.compile(r"\b(?:what|which)\b(?:'s|\s+(?:is|are|was|were))?\s+(?:the\s+|an?\s+)?"
                                      rf"(?:[\w.-]+\s+){{0,3}}?(?:{nouns})\b", re.I)) for shape, nouns in _CODE_NOUNS]

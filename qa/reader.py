@@ -133,7 +133,7 @@ class ModelReader:
         row = self.index.row(first.doc, first.paragraph)
         text = self.index.paragraphs[row].text
         found = [(first.start + a, first.start + b)
-                 for a, b in typed_phrases(text[first.start:first.end], an.qtype, an.qterms)]
+                 for a, b in typed_phrases(text[first.start:first.end], an.qtype, an.qterms, question=an.question)]
         if not found:
             return None
         if span is not None:

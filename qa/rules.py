@@ -59,7 +59,7 @@ class RulesReader:
         if not qtype:
             return None
         sent = self.index.paragraphs[c.pi].text[c.start:c.end]
-        found = typed_phrases(sent, qtype, qterms, strict=qtype in ("name", "place"))
+        found = typed_phrases(sent, qtype, qterms, strict=qtype in ("name", "place"), question=question)
         if not found:
             return None
         anchors = [m.start() for m in re.finditer(r"\w+", sent)

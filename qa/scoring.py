@@ -93,13 +93,18 @@ class Analysis:
     qterms: frozenset[str]
     off_topic: bool  # the focus word is foreign to the corpus, or the question is not English
     wants_code: bool = False  # a how-to or which-command question (`wants_code`)
+    question: str = ""
 
 
 def typed_phrases(sentence: str, qtype: str, qterms: set[str] | frozenset[str],
-                  strict: bool = False) -> list[tuple[int, int]]:
+                  strict: bool = False, question: str = "") -> list[tuple[int, int]]:
     """Phrases of the type the question asks for in `sentence` that the question does not
     already contain (`strict`: sharing no word with it, so "Sergei Shoigu" never answers "Who
-    did Shoigu meet?")."""
+    did Shoigu meet?"). An identifier (`code:*`) is left out only when the question writes it
+    out: `--tide` answers "Which flag records the tide?", `uv sync` not "Which uv sync flag ...?"."""
+    if qtype.startswith("code"):
+        q = question.lower()
+        return [(s, e) for s, e in candidates(sentence, qtype) if sentence[s:e].lower() not in q]
     out = []
     for s, e in candidates(sentence, qtype):
         t = set(stem_all([w for w in words(sentence[s:e]) if w not in STOPWORDS]))
@@ -175,7 +180,7 @@ class SentenceScorer:
                 fit = 0.5
                 if qtype:
                     text = idx.paragraphs[pi].text[a:b]
-                    fit = 1.0 if typed_phrases(text, qtype, set(qterms)) else 0.0
+                    fit = 1.0 if typed_phrases(text, qtype, set(qterms), question=question) else 0.0
                 cands.append(Candidate(int(r), pi, int(a), int(b), float(c), ov, rel, fit))
         return cands, weights, total
 
@@ -228,7 +233,7 @@ class SentenceScorer:
         off_topic = self._focus_absent(original, best.pi) or _not_english(original)
         if off_topic:
             confidence *= self.config.focus_absent_factor
-        return Analysis(cands, feats, confidence, qtype, frozenset(weights), off_topic, wants_code(original))
+        return Analysis(cands, feats, confidence, qtype, frozenset(weights), off_topic, wants_code(original), original)
 
     def _mismatch(self, original: str, question: str, best: Candidate) -> dict[str, float]:
         """Signs that the question asks about something the best sentence does not state:

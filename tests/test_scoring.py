@@ -65,3 +65,12 @@ def test_not_english(question, foreign):
 def test_how_to_and_command_questions_want_code(question, code):
     from qa.scoring import wants_code
     assert wants_code(question) is code
+
+
+def test_an_identifier_is_left_out_only_when_the_question_writes_it_out():
+    from qa.scoring import typed_phrases
+    from qa.text import terms
+    s = "Use the `--tide` flag with `uv sync` to record the tide."
+    q = "Which uv sync flag records the tide?"
+    found = [s[a:b] for a, b in typed_phrases(s, "code:code", frozenset(terms(q)), question=q)]
+    assert found == ["--tide"]  # its word is the question's, but the question does not name it
