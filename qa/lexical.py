@@ -153,6 +153,39 @@ class BM25Index:
         return self.scores(query)[ids]
 
 
+    def spelled_like(self, term: str) -> bool:
+        """Does the corpus use a term spelt like `term`: one that starts with it or that it
+        starts with, or one or two letters off ("counil" for "council")? Only terms that share
+        its first three letters are looked at."""
+        if len(term) < 3:
+            return False
+        key = term[:3].encode("utf-8")
+        for p, _, _ in self.segments:
+            lo = int(np.searchsorted(p.terms, key))
+            hi = int(np.searchsorted(p.terms, key + b"\xff"))
+            for raw in p.terms[lo:hi]:
+                t = raw.decode("utf-8", "replace")
+                if t.startswith(term) or (len(t) >= 4 and term.startswith(t)) \
+                        or _within_edits(t, term, 1 if len(term) < 8 else 2):
+                    return True
+        return False
+
+
+def _within_edits(a: str, b: str, k: int) -> bool:
+    """Levenshtein distance of `a` and `b` at most `k` (rows cut short once past it)."""
+    if abs(len(a) - len(b)) > k:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        if min(cur) > k:
+            return False
+        prev = cur
+    return prev[-1] <= k
+
+
 class _IdfView:
     """`term in index.idf` (the corpus uses it) and `index.idf[term]`, without a dict of the
     whole vocabulary."""

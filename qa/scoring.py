@@ -38,6 +38,7 @@ _NEG_PREFIX = ("non", "un", "in", "im", "dis", "ir", "il", "anti", "counter", "m
 # units of time ("second" is left out: far more often "the second vessel" than a unit)
 _UNIT = re.compile(r"\b(minute|hour|day|week|month|year|decade|centur(?:y|ies)|millenni(?:um|a))s?\b", re.I)
 _WH = ("what", "who", "when", "where", "why", "how", "which")
+_NAME_WORD = re.compile(r"(?<![.?!]\s)\b([A-Z][\w-]*[A-Za-z][\w-]*)")  # a capitalised word, not a sentence's first
 # A question that asks for something to run ("How do I install it?", "Which command checks the
 # lockfile?"): in technical documents its answer is the code block after the sentence that
 # explains it, as often as the sentence itself (issue 21).
@@ -302,19 +303,28 @@ class SentenceScorer:
         return max(missing) / max(weights.values()) if missing else 0.0
 
     def _focus_absent(self, question: str, pi: int) -> bool:
-        """True when the question's focus (its first content word after the wh-word: "population"
-        in "What is the population of Pyongyang?") never occurs in the corpus and the passage has
-        no word close to it: the corpus does not talk about that."""
+        """True when the question's focus never occurs in the corpus and the passage has no
+        word close to it: the corpus does not talk about that. The focus is the first content
+        word after the wh-word ("population" in "What is the population of Pyongyang?"), or any
+        name the question capitalises after its first word that the corpus never uses nor
+        spells alike ("FreeBSD" in "Is there a way to install uv on FreeBSD?"; not "Counil",
+        a misspelt "Council")."""
         ws = words(question)
         wh = next((i for i, w in enumerate(ws) if w in QUESTION_WORDS), None)
-        if wh is None:
-            return False
-        focus = next((w for w in ws[wh + 1:] if w not in STOPWORDS and w not in QUESTION_WORDS
-                      and w not in _GENERIC and not w.isdigit()), None)
-        if focus is None or stem_all([focus])[0] in self.index.bm25.idf:
+        bm25 = self.index.bm25
+        focus = [] if wh is None else [next((w for w in ws[wh + 1:] if w not in STOPWORDS and w not in QUESTION_WORDS
+                                             and w not in _GENERIC and not w.isdigit()), None)]
+        focus = [w for w in focus if w is not None and stem_all([w])[0] not in bm25.idf]
+        for name in _NAME_WORD.findall(question, 1):
+            w = name.lower()
+            st = stem_all([w])[0]
+            if w not in STOPWORDS and w not in QUESTION_WORDS and st not in bm25.idf and w not in focus \
+                    and not bm25.spelled_like(st):
+                focus.append(w)
+        if not focus:
             return False
         passage = list(dict.fromkeys(w for w in words(self.index.paragraphs[pi].text) if w not in STOPWORDS))
-        return self.index.embedder.word_similarity(focus, passage) < self.config.focus_similarity
+        return any(self.index.embedder.word_similarity(w, passage) < self.config.focus_similarity for w in focus)
 
     def _confidence(self, f: dict[str, float]) -> float:
         # the entity features are there only when spaCy is: each case has its own fitted weights

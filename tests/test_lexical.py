@@ -72,3 +72,11 @@ def test_idf_view():
     with pytest.raises(KeyError):
         lex.idf["xyzzy"]
     assert lex.idf_of("xyzzy") > lex.idf_of("comet")
+
+
+def test_spelled_like_finds_the_corpus_term_a_misspelling_or_a_prefix_stands_for():
+    bm = BM25Index(["The city council met in the government building", "macos and linux"])
+    assert bm.spelled_like("counil") and bm.spelled_like("govern")  # one letter off; a stem's prefix
+    assert bm.spelled_like("mac")  # "mac" starts "macos"
+    assert not bm.spelled_like("freebsd") and not bm.spelled_like("subvers")
+    assert not bm.spelled_like("zz")  # too short to say

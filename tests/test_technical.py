@@ -150,3 +150,17 @@ def test_the_reader_reads_links_as_their_labels_and_cites_the_source(tern):
     (sp,) = reader.spans_of("Where do tide tables come from?", [Piece(row, a, len(text))])
     assert seen == ["Tide tables come from the Admiralty service."]
     assert text[sp.start:sp.end] == "Admiralty"
+
+
+def off_topic(tern, question: str) -> float:
+    v = tern.index.embedder.encode_query(question)
+    return tern.reader.read(question, tern.retriever.retrieve(question, 5, qvec=v), v).features["off_topic"]
+
+
+def test_a_name_the_documents_never_use_makes_the_question_off_topic(tern):
+    """Yes/no questions have no wh-word to find a focus after: a capitalised name the corpus
+    never uses, nor spells alike, is one."""
+    assert off_topic(tern, "Is there an official way to install Tern on FreeBSD?") == 1.0
+    assert tern.ask("Is there an official way to install Tern on FreeBSD?").abstained
+    assert off_topic(tern, "Can I install Tern on Linux?") == 0.0
+    assert off_topic(tern, "Can I install Tern on Linnux?") == 0.0  # a misspelt name the corpus uses
