@@ -136,8 +136,9 @@ class ModelReader:
                  for a, b in typed_phrases(text[first.start:first.end], an.qtype, an.qterms, question=an.question)]
         if not found:
             return None
-        if span is not None:
-            found.sort(key=lambda f: (not (f[0] < span[1] and span[0] < f[1]), min(abs(f[0] - span[0]), abs(f[1] - span[1]))))
+        if span is not None:  # touching the span first, then nearest to it
+            a, b = span
+            found.sort(key=lambda f: (not (f[0] < b and a < f[1]), min(abs(f[0] - a), abs(f[1] - b))))
         return self.index.cite(row, *found[0])
 
     def pieces(self, an: Analysis, passages: Sequence[Passage]) -> list[Piece]:
