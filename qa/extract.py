@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from .text import CODE_SPAN
+
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
            "Jan\\.?|Feb\\.?|Mar\\.?|Apr\\.?|Jun\\.?|Jul\\.?|Aug\\.?|Sept?\\.?|Oct\\.?|Nov\\.?|Dec\\.?")
 _DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
@@ -98,7 +100,6 @@ _SHAPES = {
 # bare identifiers outside backticks that cannot be prose: UV_CACHE_DIR, --no-project
 _BARE = {"env": re.compile(r"(?<![\w`$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w`])"),
          "flag": re.compile(r"(?<![\S`])--[a-z][\w-]*(?![\w`])")}
-_INLINE_CODE = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 
 
 def code_kind(question: str) -> str | None:
@@ -113,7 +114,7 @@ def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
     variables and long flags (which no prose word looks like)."""
     shape = _SHAPES.get(kind.partition(":")[2] or "code", _SHAPES["code"])
     out = []
-    for m in _INLINE_CODE.finditer(sentence):
+    for m in CODE_SPAN.finditer(sentence):
         a, b = m.span(2)
         while a < b and sentence[a] == " ":
             a += 1
