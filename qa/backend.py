@@ -114,11 +114,34 @@ def backbone_weights(model_path: str | Path) -> Path:
     return Path(model_path) / "model.safetensors"
 
 
+KEEP_GRAPHS = 4  # of each kind: graphs of weights that were replaced (90 MB each) go in time
+
+
 def export_graph(module, inputs: tuple, input_names: list[str], output_name: str, out: Path) -> Path:
     """`module` (torch, in eval mode) as an ONNX graph at `out`, written atomically."""
     with _LOCK:
         _write_graph(module, inputs, input_names, output_name, out)
+        prune_graphs(out)
     return out
+
+
+def prune_graphs(newest: Path, keep: int = KEEP_GRAPHS) -> None:
+    """Remove all but the `keep` most recently written graphs of `newest`'s kind: each new
+    adapter or backbone leaves its predecessor's graph behind. A process still reading one
+    keeps it open; the next process made with those weights exports it again."""
+    def written(g: Path) -> float:
+        try:
+            return g.stat().st_mtime
+        except OSError:  # another process pruned it first
+            return 0.0
+    kind = newest.name.split("-", 1)[0]
+    graphs = sorted(newest.parent.glob(f"{kind}-*.onnx"), key=written, reverse=True)
+    for g in graphs[keep:]:
+        if g != newest:
+            try:
+                g.unlink()
+            except OSError:
+                pass
 
 
 def _write_graph(module, inputs: tuple, input_names: list[str], output_name: str, out: Path) -> None:

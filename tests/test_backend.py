@@ -36,3 +36,22 @@ def test_onnx_backends_agree_with_torch(qa_isolated, tmp_path):
         assert np.allclose(np.linalg.norm(emb.encode_documents(TEXTS), axis=1), 1, atol=1e-5)
         assert float(emb.encode_query(TEXTS[0]) @ ref.encode_query(TEXTS[0])) > floor
     assert list((tmp_path / "xdg-cache" / "qa" / "onnx").glob("*/model-int8.onnx"))  # exported once, cached
+
+
+@pytest.mark.unit
+def test_old_graphs_of_a_kind_are_pruned_and_other_kinds_kept(tmp_path):
+    import os
+
+    from qa.backend import prune_graphs
+    made = []
+    for i in range(6):
+        g = tmp_path / f"reader-{i:016x}.onnx"
+        g.write_bytes(b"x")
+        os.utime(g, (1000 + i, 1000 + i))
+        made.append(g)
+    other = tmp_path / "backbone-0000000000000000.onnx"
+    other.write_bytes(b"x")
+    os.utime(other, (1, 1))
+    prune_graphs(made[-1], keep=4)
+    assert sorted(tmp_path.glob("reader-*.onnx")) == made[2:]  # the four most recent
+    assert other.exists()
