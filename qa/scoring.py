@@ -178,12 +178,16 @@ class SentenceScorer:
             for r, c, (_, a, b) in zip(rows, cos, spans):
                 st = self._sent_terms(int(r)) | title
                 ov = sum(w for t, w in weights.items() if t in st) / total
-                fit = 0.5
-                if qtype:
-                    text = idx.paragraphs[pi].text[a:b]
-                    fit = 1.0 if typed_phrases(text, qtype, set(qterms), question=question) else 0.0
-                cands.append(Candidate(int(r), pi, int(a), int(b), float(c), ov, rel, fit))
+                cands.append(Candidate(int(r), pi, int(a), int(b), float(c), ov, rel, 0.5))
+        self._fit(cands, question, qtype, frozenset(qterms))
         return cands, weights, total
+
+    def _fit(self, cands: list[Candidate], question: str, qtype: str | None, qterms: frozenset[str]) -> None:
+        """Each candidate's `type_fit`: 1 when it holds a phrase of the type asked for, 0 when
+        it holds none, 0.5 when the question asks for no type."""
+        for c in cands:
+            text = self.index.paragraphs[c.pi].text[c.start:c.end]
+            c.type_fit = 0.5 if not qtype else 1.0 if typed_phrases(text, qtype, qterms, question=question) else 0.0
 
     def _score(self, c: Candidate) -> float:
         cfg = self.config
@@ -202,7 +206,7 @@ class SentenceScorer:
             if any(c.type_fit == 1.0 for c in cands):
                 qtype = code
             else:  # no identifier of that shape in these passages: read it as a prose question
-                cands, weights, total = self.features(question, qvec, passages, qtype)
+                self._fit(cands, original, qtype, frozenset(weights))
         if not cands:
             return None
         for c in cands:
