@@ -265,10 +265,14 @@ def test_the_status_answers_while_questions_are_read(seeds_qa):
             t0 = time.perf_counter()
             assert c.get("/api/status").status_code == 200
             waited = time.perf_counter() - t0
+            answered_meanwhile = len(codes)
             for t in asks:
                 t.join(10)
             assert codes == [200, 200]
-            assert waited < 0.5, f"the status waited {waited:.2f} s behind the questions"
+            # back while both questions were still being read (each takes over a second); a
+            # wall-clock bound alone failed once on a loaded machine at 0.55 s against 0.5
+            assert answered_meanwhile == 0 and waited < 0.75, \
+                f"the status waited {waited:.2f} s behind the questions ({answered_meanwhile} answered first)"
     finally:
         svc.stop()
 
