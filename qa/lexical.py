@@ -152,7 +152,6 @@ class BM25Index:
     def score(self, query: str, ids: np.ndarray) -> np.ndarray:
         return self.scores(query)[ids]
 
-
     def spelled_like(self, term: str) -> bool:
         """Does the corpus use a term spelt like `term`: one that starts with it or that it
         starts with, or one or two letters off ("counil" for "council")? Only terms that share

@@ -78,10 +78,15 @@ _VIEW = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*
 def _markup(text: str):
     """The links, images and tags of a prose text, outside its inline code (`<package>` in
     code is a placeholder, not a tag)."""
-    code = [m.span() for m in CODE_SPAN.finditer(text)] if "`" in text else []
+    code = code_spans(text) if "`" in text else []
     for m in _VIEW.finditer(text):
         if not any(a <= m.start() < b for a, b in code):
             yield m
+
+
+def _label(m: re.Match) -> int:
+    """The group of a link's or image's label in a `_VIEW` match; 0 for a tag or comment."""
+    return 1 if m.group(1) is not None else 2 if m.group(2) is not None else 0
 
 
 def reading_view(text: str) -> tuple[str, list[int]]:
@@ -97,7 +102,7 @@ def reading_view(text: str) -> tuple[str, list[int]]:
     for m in _markup(text):
         out.append(text[pos:m.start()])
         where.extend(range(pos, m.start()))
-        g = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 0
+        g = _label(m)
         if g:
             a, b = m.span(g)
             out.append(text[a:b])
@@ -121,7 +126,7 @@ def whole_links(text: str, start: int, end: int) -> tuple[int, int]:
         a, b = m.span()
         if a >= end:
             break
-        g = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 0
+        g = _label(m)
         inside_label = g and m.start(g) <= start and end <= m.end(g)
         if b > start and (a < start or b > end) and not inside_label:  # overlaps and is cut
             start, end = min(start, a), max(end, b)
