@@ -83,9 +83,10 @@ _CODE_NOUNS = (
     ("env", r"environment\s+variables?|env\s+vars?"),
     ("flag", r"flags?|switch(?:es)?|command[- ]line\s+(?:options?|arguments?)|cli\s+(?:options?|arguments?)"),
     ("path", r"files?|file\s?names?|director(?:y|ies)|folders?|paths?"),
+    ("command", r"(?:sub-?)?commands?(?!\s*-?\s*line)|command\s+lines?|invocations?"),
     ("code", r"settings?|keys?|fields?|options?|arguments?|parameters?|variables?|packages?|librar(?:y|ies)|crates?|"
-             r"modules?|functions?|methods?|class(?:es)?|actions?|plugins?|backends?|extensions?|sub-?commands?|"
-             r"commands?|classifiers?|values?|urls?|tools?|identifiers?|types?|macros?|keywords?|traits?|operators?|"
+             r"modules?|functions?|methods?|class(?:es)?|actions?|plugins?|backends?|extensions?|"
+             r"classifiers?|values?|urls?|tools?|identifiers?|types?|macros?|keywords?|traits?|operators?|"
              r"attributes?|annotations?|decorators?|structs?|enums?|interfaces?|constants?|propert(?:y|ies)|"
              r"headers?|endpoints?"),
 )
@@ -95,6 +96,7 @@ _SHAPES = {
     "env": re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?"),
     "flag": re.compile(r"--?[A-Za-z][\w-]*(?:[ =]\S+)?"),
     "path": re.compile(r"\S*[./~]\S*"),
+    "command": re.compile(r".+", re.S),  # inline; a code block's command lines: `command_unit`
     "code": re.compile(r".+", re.S),
 }
 # bare identifiers outside backticks that cannot be prose: UV_CACHE_DIR, --no-project
@@ -103,10 +105,20 @@ _BARE = {"env": re.compile(r"(?<![\w`$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w`])")
 
 
 def code_kind(question: str) -> str | None:
-    """`code:env`, `code:flag`, `code:path` or `code` when the question asks for an identifier
+    """`code:env`, `code:flag`, `code:path`, `code:command` or `code:code` when the question asks for an identifier
     written as code; None otherwise. The first noun asked for decides."""
     found = [(m.start(), i) for i, (_, rx) in enumerate(_CODE_QUESTION) for m in [rx.search(question)] if m]
     return f"code:{_CODE_QUESTION[min(found)[1]][0]}" if found else None
+
+
+_COMMAND_LINE = re.compile(r"[ \t]*(?:(?:\$|%|>|PS>)[ \t]+\S|[a-z][\w.+-]*(?:[ \t]+(?![=:])\S|[ \t]*$))")
+
+
+def command_unit(unit: str) -> bool:
+    """Is this unit of a code block a command line: behind a shell prompt, or a lower-case
+    program name and its arguments? Not `key = "value"` (TOML), `key:` (YAML), `[table]`,
+    `COPY ...` (a Dockerfile) or a tree listing."""
+    return bool(_COMMAND_LINE.match(unit))
 
 
 def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:

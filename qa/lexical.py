@@ -153,9 +153,10 @@ class BM25Index:
         return self.scores(query)[ids]
 
     def spelled_like(self, term: str) -> bool:
-        """Does the corpus use a term spelt like `term`: one that starts with it or that it
-        starts with, or one or two letters off ("counil" for "council")? Only terms that share
-        its first three letters are looked at."""
+        """Does the corpus use a term spelt like `term`: one that starts with it, one it starts
+        with but for an ending of one or two letters ("councils"; not "free" for "freebsd"),
+        or one or two letters off ("counil" for "council")? Only terms that share its first
+        three letters are looked at."""
         if len(term) < 3:
             return False
         key = term[:3].encode("utf-8")
@@ -164,7 +165,7 @@ class BM25Index:
             hi = int(np.searchsorted(p.terms, key + b"\xff"))
             for raw in p.terms[lo:hi]:
                 t = raw.decode("utf-8", "replace")
-                if t.startswith(term) or (len(t) >= 4 and term.startswith(t)) \
+                if t.startswith(term) or (len(t) >= 4 and term.startswith(t) and len(term) - len(t) <= 2) \
                         or _within_edits(t, term, 1 if len(term) < 8 else 2):
                     return True
         return False

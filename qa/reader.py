@@ -117,9 +117,10 @@ class ModelReader:
             else:
                 a, b = trim_answer(par.text, *whole_links(par.text, spans[i].start, spans[i].end))
             short = self.index.cite(row, a, b)
-        elif short is None and first.code and an.wants_code and first.intro is not None:
-            # a how-to question answered by the code its sentence introduces: the command is
-            # the code's first line (the span model reads prose windows, not this block)
+        elif short is None and first.code and an.wants_code and (first.intro is not None
+                                                                 or an.qtype == "code:command"):
+            # a how-to question answered by the code its sentence introduces, or a command
+            # asked for: the code's first line (the span model reads prose windows, not this block)
             row = self.index.row(first.doc, first.paragraph)
             a, b = code_line(self.index.paragraphs[row].text, first.start, first.start)
             short = self.index.cite(row, a, b)

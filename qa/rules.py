@@ -14,7 +14,7 @@ from .config import Config
 from .extract import is_organisation
 from .index import Index
 from .scoring import Candidate, SentenceScorer, typed_phrases
-from .text import stem_all
+from .text import code_line, stem_all
 from .types import Citation, Passage, Reading, Snippet
 
 _WHO = re.compile(r"\s*(who|whom)\b", re.I)
@@ -58,7 +58,10 @@ class RulesReader:
         """The typed phrase nearest the question's words in the best sentence, if there is one."""
         if not qtype:
             return None
-        sent = self.index.paragraphs[c.pi].text[c.start:c.end]
+        par = self.index.paragraphs[c.pi]
+        if qtype == "code:command" and par.kind == "code":  # the command line, without its prompt
+            return self.index.cite(c.pi, *code_line(par.text, c.start, c.start))
+        sent = par.text[c.start:c.end]
         found = typed_phrases(sent, qtype, qterms, strict=qtype in ("name", "place"), question=question)
         if not found:
             return None

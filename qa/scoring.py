@@ -20,7 +20,7 @@ import numpy as np
 
 from . import ner, weights
 from .config import Config
-from .extract import answer_type, candidates, code_kind
+from .extract import answer_type, candidates, code_kind, command_unit
 from .index import Index
 from .text import QUESTION_WORDS, STOPWORDS, normalize, stem_all, terms, words
 from .types import Citation, Passage, Snippet
@@ -43,13 +43,14 @@ _NAME_WORD = re.compile(r"(?<![.?!]\s)\b([A-Z][\w-]*[A-Za-z][\w-]*)")  # a capit
 # lockfile?"): in technical documents its answer is the code block after the sentence that
 # explains it, as often as the sentence itself (issue 21).
 _WANTS_CODE = re.compile(
-    r"^\W*(?:how\s+(?:do|can|could|should|would|might)\s+(?:i|we|you|one)\b|how\s+to\b)"
+    r"(?:^|[.?!;]\s)\W*(?:how\s+(?:do|can|could|should|would|might)\s+(?:i|we|you|one)\b|how\s+to\b)"
     r"|\b(?:what|which)(?:'s|\s+is|\s+are)?\s+(?:the\s+)?(?:[\w-]+\s+){0,2}(?:command|commands|command\s+line|cli"
     r"|invocation)\b|\bwhat\s+(?:do|should|can|must)\s+(?:i|we|you)\s+(?:run|type|enter|execute)\b", re.I)
 
 
 def wants_code(question: str) -> bool:
-    """Does the question ask how to do something, or for a command?"""
+    """Does the question ask how to do something, or for a command? ("I installed it with
+    the script. How do I upgrade it?" does: any of its sentences may ask.)"""
     return bool(_WANTS_CODE.search(question))
 
 
@@ -149,6 +150,15 @@ class SentenceScorer:
             self._term_cache[row] = t
         return t
 
+    def _intro_row(self, pi: int) -> int | None:
+        """The sentence row of a code paragraph's introduction (`Index.intro`), if it has one."""
+        intro = self.index.intro(pi)
+        if intro is None:
+            return None
+        r = self.index.row(intro.citation.doc, intro.citation.paragraph)
+        rows = self.index.sentence_rows(r)
+        return int(rows[-1]) if len(rows) else None
+
     def _title_terms(self, pi: int) -> frozenset[str]:
         key = -1 - self.index.par_doc[pi]
         t = self._term_cache.get(key)
@@ -165,6 +175,7 @@ class SentenceScorer:
         weights = {t: bm.idf_of(t) for t in qterms}
         total = sum(weights.values()) or 1.0
         top_score = passages[0].score if passages else 1.0
+        code = wants_code(question) or qtype == "code:command"
         cands: list[Candidate] = []
         for p in passages:
             pi = p.row
@@ -173,6 +184,10 @@ class SentenceScorer:
                 continue
             cos = idx.sentence_scores(qvec, rows)
             title = self._title_terms(pi)
+            intro = self._intro_row(pi) if code else None
+            if intro is not None:  # code is about what its introduction says it is for
+                title = title | self._sent_terms(intro)
+                cos = np.maximum(cos, idx.sentence_scores(qvec, range(intro, intro + 1))[0])
             rel = p.score / top_score if top_score > 0 else 0.0
             spans = idx.sentence_spans[np.arange(rows.start, rows.stop)]
             for r, c, (_, a, b) in zip(rows, cos, spans):
@@ -184,10 +199,20 @@ class SentenceScorer:
 
     def _fit(self, cands: list[Candidate], question: str, qtype: str | None, qterms: frozenset[str]) -> None:
         """Each candidate's `type_fit`: 1 when it holds a phrase of the type asked for, 0 when
-        it holds none, 0.5 when the question asks for no type."""
+        it holds none, 0.5 when the question asks for no type; for a command, 1 for a command
+        line of a code block and 0.75 for inline code in prose."""
         for c in cands:
-            text = self.index.paragraphs[c.pi].text[c.start:c.end]
-            c.type_fit = 0.5 if not qtype else 1.0 if typed_phrases(text, qtype, qterms, question=question) else 0.0
+            par = self.index.paragraphs[c.pi]
+            text = par.text[c.start:c.end]
+            if qtype == "code:command" and par.kind == "code":  # a command line answers whole
+                c.type_fit = 1.0 if command_unit(text) else 0.0
+            elif not qtype:
+                c.type_fit = 0.5
+            elif typed_phrases(text, qtype, qterms, question=question):
+                # a command is shown as a line to run more often than named inline in prose
+                c.type_fit = 0.75 if qtype == "code:command" else 1.0
+            else:
+                c.type_fit = 0.0
 
     def _score(self, c: Candidate) -> float:
         cfg = self.config
@@ -203,7 +228,7 @@ class SentenceScorer:
         code = code_kind(original)
         cands, weights, total = self.features(question, qvec, passages, code or qtype)
         if code is not None:
-            if any(c.type_fit == 1.0 for c in cands):
+            if any(c.type_fit > 0.5 for c in cands):
                 qtype = code
             else:  # no identifier of that shape in these passages: read it as a prose question
                 self._fit(cands, original, qtype, frozenset(weights))

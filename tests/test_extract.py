@@ -127,12 +127,23 @@ def test_dates_match_whole_phrases():
     ("What directory does the image use for tools?", "code:path"),
     ("Which GitHub Action sets up the tool?", "code:code"),
     ("What setting turns the cache off?", "code:code"),
+    ("Which command verifies the lockfile is current?", "code:command"),
+    ("What subcommand scaffolds a project?", "code:command"),
     ("What field of computer science studies algorithms?", "code:code"),  # prose falls back in the scorer
     ("Who did Shoigu meet?", None),
     ("How do I install it?", None),
 ])
 def test_code_kind(question, kind):
     assert extract.code_kind(question) == kind
+
+
+@pytest.mark.parametrize("unit, command", [
+    ("$ uv lock --check", True), ("uv run --with jupyter jupyter lab", True), ("ls", True),
+    ("echo 'eval' >> ~/.zshrc", True), ('name = "albatross"', False), ("repos:\n  - repo: x", False),
+    ("[project]\nname = 1", False), ("COPY --from=uv /uv /bin/", False), ("example-lib/\n├── README.md", False),
+])
+def test_command_unit_tells_a_command_line_from_configuration(unit, command):
+    assert extract.command_unit(unit) is command
 
 
 def test_code_candidates_are_inline_code_of_the_shape_asked_for_without_backticks():

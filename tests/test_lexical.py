@@ -79,4 +79,6 @@ def test_spelled_like_finds_the_corpus_term_a_misspelling_or_a_prefix_stands_for
     assert bm.spelled_like("counil") and bm.spelled_like("govern")  # one letter off; a stem's prefix
     assert bm.spelled_like("mac")  # "mac" starts "macos"
     assert not bm.spelled_like("freebsd") and not bm.spelled_like("subvers")
+    free = BM25Index(["free threaded builds", "the council"])
+    assert free.spelled_like("councils") and not free.spelled_like("freebsd")  # an ending, not a compound
     assert not bm.spelled_like("zz")  # too short to say

@@ -57,6 +57,8 @@ def test_not_english(question, foreign):
     ("What's the command to add a dependency?", True),
     ("What is the exact CLI invocation for that?", True),
     ("What do I run to start the server?", True),
+    ("I installed it with the script. How do I upgrade it?", True),  # any sentence may ask
+    ("The pier closed. How did the bridge reopen?", False),
     ("How did the bridge reopen?", False),
     ("How many cables were replaced?", False),
     ("What did the commander say?", False),

@@ -62,6 +62,17 @@ DOCS = {
 
         Tide tables come from the [Admiralty](https://admiralty.example/tides?port=42&year=2026) service.
         """),
+    "check.md": textwrap.dedent("""\
+        ## Checking the logbook
+
+        Before every `tern sync`, Tern checks that the logbook is well formed.
+
+        To check the logbook by hand, run:
+
+        ```console
+        $ tern log --check
+        ```
+        """),
 }
 
 
@@ -101,6 +112,15 @@ def test_a_how_question_gets_the_code_after_a_sentence_without_a_colon(tern):
     assert first.short is not None and tern.index.quoted(first.short) == "tern self-update"  # no prompt
     plain = tern.ask("Can Tern replace itself with its newest release?").snippets[0]
     assert not plain.code and plain.text == "Tern can replace itself with its newest release."
+
+
+def test_a_command_asked_for_is_a_command_line_of_a_code_block(tern):
+    """"Which command ...?" is answered by a line to run, read with the sentence that says what
+    it is for, rather than by a command named in passing in prose."""
+    ans = tern.ask("Which command checks the logbook?")
+    first = ans.snippets[0]
+    assert first.code and first.text == "$ tern log --check"
+    assert first.short is not None and tern.index.quoted(first.short) == "tern log --check"
 
 
 def test_short_answers_carry_no_markup_and_cite_their_source(tern):
