@@ -101,12 +101,15 @@ _SHAPES = {
 }
 # bare identifiers outside backticks that cannot be prose: UV_CACHE_DIR, --no-project
 _BARE = {"env": re.compile(r"(?<![\w`$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w`])"),
-         "flag": re.compile(r"(?<![\S`])--[a-z][\w-]*(?![\w`])")}
+         "flag": re.compile(r"(?<![\S`])--[a-z][\w-]*(?![\w`-])")}
+# the same inside a longer inline command: `UV_NO_CACHE=1 uv sync --no-install-project`
+_INSIDE = {"env": re.compile(r"(?<![\w$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?(?!\w)"),
+           "flag": re.compile(r"(?<!\S)--?[A-Za-z][\w-]*(?:=\S+)?(?![\w-])")}
 
 
 def code_kind(question: str) -> str | None:
-    """`code:env`, `code:flag`, `code:path`, `code:command` or `code:code` when the question asks for an identifier
-    written as code; None otherwise. The first noun asked for decides."""
+    """`code:env`, `code:flag`, `code:path`, `code:command` or `code:code` when the question
+    asks for an identifier written as code; None otherwise. The first noun asked for decides."""
     found = [(m.start(), i) for i, (_, rx) in enumerate(_CODE_QUESTION) for m in [rx.search(question)] if m]
     return f"code:{_CODE_QUESTION[min(found)[1]][0]}" if found else None
 
@@ -122,21 +125,26 @@ def command_unit(unit: str) -> bool:
 
 
 def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
-    """The contents of inline code spans of the shape `kind` asks for, and bare environment
-    variables and long flags (which no prose word looks like)."""
+    """The contents of inline code spans of the shape `kind` asks for (an environment variable
+    or a flag also inside a longer span), and bare environment variables and long flags
+    (which no prose word looks like)."""
     shape = _SHAPES.get(kind.partition(":")[2] or "code", _SHAPES["code"])
-    out = []
+    inside = _INSIDE.get(kind.partition(":")[2])
+    out, spans = [], []
     for m in CODE_SPAN.finditer(sentence):
         a, b = m.span(2)
+        spans.append(m.span())
         while a < b and sentence[a] == " ":
             a += 1
         while b > a and sentence[b - 1] == " ":
             b -= 1
         if b > a and shape.fullmatch(sentence, a, b):
             out.append((a, b))
+        elif b > a and inside is not None:
+            out += [t.span() for t in inside.finditer(sentence, a, b)]
     bare = _BARE.get(kind.partition(":")[2])
     if bare is not None:
-        out += [m.span() for m in bare.finditer(sentence) if not any(a <= m.start() < b for a, b in out)]
+        out += [m.span() for m in bare.finditer(sentence) if not any(a <= m.start() < b for a, b in spans)]
     return sorted(out)
 
 

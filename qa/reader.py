@@ -94,7 +94,8 @@ class ModelReader:
         confidence = weights.probability(self.model, feats)
         if an.off_topic:
             confidence *= self.config.focus_absent_factor
-        snippets = self.scorer.quotes(an.cands, more, self.lead(an.cands, pieces, spans), code=an.wants_code)
+        typed = bool(an.qtype and an.qtype.startswith("code") and an.cands[0].type_fit > 0)
+        snippets = self.scorer.quotes(an.cands, more, self.lead(an.cands, pieces, spans, typed), code=an.wants_code)
         if not snippets:
             return Reading(confidence=confidence, features=feats)
         first = snippets[0]
@@ -164,10 +165,13 @@ class ModelReader:
                 break
         return out
 
-    def lead(self, cands: list[Candidate], pieces: Sequence[Piece], spans: Sequence[Span]) -> Candidate | None:
+    def lead(self, cands: list[Candidate], pieces: Sequence[Piece], spans: Sequence[Span],
+             typed: bool = False) -> Candidate | None:
         """The sentence to quote first when a span earns it the lead: best on sentence score
         + `w_span` x exp(span score - best span score), the span's sentence widened to every
-        sentence the span touches; None when the best-scored sentence leads on its own."""
+        sentence the span touches; None when the best-scored sentence leads on its own.
+        `typed`: the best-scored sentence holds the identifier asked for, and only a sentence
+        that holds one too may take its place (the span model reads prose, not identifiers)."""
         finite = [sp.score for sp in spans if np.isfinite(sp.score)]
         if not finite:
             return None
@@ -183,6 +187,8 @@ class ModelReader:
                     continue
                 mine = [near]
             mine.sort(key=lambda c: c.start)
+            if typed and not any(c.type_fit > 0 for c in mine):
+                continue
             score = mine[0].score + self.config.w_span * float(np.exp(sp.score - top))
             if score > best_score:  # its quote shows the best sentence score (as the lead)
                 best = replace(mine[0], end=max(mine[-1].end, mine[0].end), score=max(mine[0].score, cands[0].score))

@@ -146,6 +146,12 @@ def test_command_unit_tells_a_command_line_from_configuration(unit, command):
     assert extract.command_unit(unit) is command
 
 
+def test_a_flag_or_variable_inside_an_inline_command_is_a_candidate_and_never_cut():
+    s = "`UV_X=1 uv sync --no-install-project` installs; pass --no-dev-deps or `uv run`."
+    assert phrases(s, "code:flag") == ["--no-install-project", "--no-dev-deps"]
+    assert phrases(s, "code:env") == ["UV_X=1"]
+
+
 def test_code_candidates_are_inline_code_of_the_shape_asked_for_without_backticks():
     s = "Run `uv sync` with `--no-install-project`, or set `UV_NO_MODIFY_PATH=1` in `.env` files."
     assert phrases(s, "code:flag") == ["--no-install-project"]

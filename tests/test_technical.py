@@ -58,7 +58,8 @@ DOCS = {
     "config.md": textwrap.dedent("""\
         ## Configuration
 
-        Updating Tern rewrites your shell profile. To stop this, set `TERN_NO_PROFILE=1`.
+        Updating Tern rewrites your shell profile, adding its folder to the search path of every
+        shell you use. To stop this, set `TERN_NO_PROFILE=1`.
 
         Tide tables come from the [Admiralty](https://admiralty.example/tides?port=42&year=2026) service.
         """),
@@ -151,6 +152,26 @@ def test_a_question_for_an_identifier_gets_the_code_span_of_that_shape(tern):
     assert any("`TERN_NO_PROFILE=1`" in s.text for s in env.snippets)
     if env.short_answer is not None:  # never a prose word for an environment variable
         assert env.text == "TERN_NO_PROFILE=1"
+
+
+def test_a_span_in_prose_never_displaces_the_identifier_asked_for(tern):
+    """The span model reads prose: however strongly it backs a sentence without an environment
+    variable, the sentence holding the one asked for stays first."""
+    from dataclasses import replace
+    import numpy as np
+    from qa.reader import ModelReader
+    from qa.spans import Span
+
+    class Spans:  # backs "Updating Tern" wherever it is read, nothing else
+        def read(self, question, texts):
+            return [Span(t.index("Updating"), t.index("Updating") + 13, 9.0, 0.0, 0.99) if "Updating" in t
+                    else Span(0, 0, -np.inf, 0.0, 0.0) for t in texts]
+    q = "Which environment variable stops Tern from rewriting your shell profile?"
+    reader = ModelReader(tern.index, replace(tern.config, w_span=1e6), spans=Spans())
+    v = tern.index.embedder.encode_query(q)
+    reading = reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
+    assert "`TERN_NO_PROFILE=1`" in reading.snippets[0].text
+    assert reading.short is not None and tern.index.quoted(reading.short) == "TERN_NO_PROFILE=1"
 
 
 def test_the_reader_reads_links_as_their_labels_and_cites_the_source(tern):
