@@ -377,12 +377,15 @@ class SentenceScorer:
     def introduced(self, c: Candidate, code: bool = False) -> Candidate | None:
         """What a sentence like "Run the following command:" introduces: the first unit of the
         code block right after it (quoted with it), when the sentence ends its paragraph with a
-        colon, or, for a question that asks for code (`code`), ends its paragraph at all."""
+        colon, or, for a question that asks for code (`code`), ends its paragraph at all or
+        stands in a paragraph that ends with a colon (the paragraph leads to the code)."""
         idx = self.index
         p = idx.paragraphs[c.pi]
-        if int(idx.par_sentences[c.pi][1]) != c.row + 1 or p.kind == "code":
+        last = int(idx.par_sentences[c.pi][1]) == c.row + 1
+        if p.kind == "code" or not (last or code):
             return None
-        if not code and not p.text[:c.end].rstrip().endswith(":"):
+        colon = p.text.rstrip().endswith(":")
+        if not (colon or code and last):
             return None
         block = idx.find(p.doc, p.paragraph + 1)
         if block is None or idx.paragraphs[block].kind != "code" or not len(idx.sentence_rows(block)):

@@ -63,6 +63,15 @@ DOCS = {
 
         Tide tables come from the [Admiralty](https://admiralty.example/tides?port=42&year=2026) service.
         """),
+    "plans.md": textwrap.dedent("""\
+        ## Sailing plans
+
+        Tern can sign sailing plans before a voyage. As with entries, it works on one file at a time:
+
+        ```console
+        $ tern plan sign harbour.toml
+        ```
+        """),
     "check.md": textwrap.dedent("""\
         ## Checking the logbook
 
@@ -122,6 +131,14 @@ def test_a_command_asked_for_is_a_command_line_of_a_code_block(tern):
     first = ans.snippets[0]
     assert first.code and first.text == "$ tern log --check"
     assert first.short is not None and tern.index.quoted(first.short) == "tern log --check"
+
+
+def test_a_how_question_gets_the_code_its_paragraph_leads_to(tern):
+    """The sentence that answers a how-to question need not be the one before the code: a
+    paragraph that ends with a colon leads to the code block after it."""
+    first = tern.ask("How can I sign a sailing plan?").snippets[0]
+    assert first.code and first.text == "$ tern plan sign harbour.toml"
+    assert first.intro is not None and first.intro.text == "As with entries, it works on one file at a time:"
 
 
 def test_short_answers_carry_no_markup_and_cite_their_source(tern):
