@@ -90,8 +90,10 @@ _CODE_NOUNS = (
              r"attributes?|annotations?|decorators?|structs?|enums?|interfaces?|constants?|propert(?:y|ies)|"
              r"headers?|endpoints?"),
 )
+# (a noun with a possessive is not what is asked for: "which tool's workspaces ...?")
 _CODE_QUESTION = [(shape, re.compile(r"\b(?:what|which)\b(?:'s|\s+(?:is|are|was|were))?\s+(?:the\s+|an?\s+)?"
-                                     rf"(?:[\w.-]+\s+){{0,3}}?(?:{nouns})\b", re.I)) for shape, nouns in _CODE_NOUNS]
+                                     rf"(?:[\w.-]+\s+){{0,3}}?(?:{nouns})\b(?!['’]s\b)", re.I))
+                  for shape, nouns in _CODE_NOUNS]
 _SHAPES = {
     "env": re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?"),
     "flag": re.compile(r"--?[A-Za-z][\w-]*(?:[ =]\S+)?"),

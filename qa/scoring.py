@@ -378,15 +378,16 @@ class SentenceScorer:
         """What a sentence like "Run the following command:" introduces: the first unit of the
         code block right after it (quoted with it), when the sentence ends its paragraph with a
         colon, or, for a question that asks for code (`code`), ends its paragraph at all or
-        stands in a paragraph that ends with a colon (the paragraph leads to the code)."""
+        stands in a paragraph that ends with a colon (the paragraph leads to the code). Not
+        for another question when the sentence holds the phrase it asks for."""
         idx = self.index
         p = idx.paragraphs[c.pi]
         last = int(idx.par_sentences[c.pi][1]) == c.row + 1
         if p.kind == "code" or not (last or code):
             return None
         colon = p.text.rstrip().endswith(":")
-        if not (colon or code and last):
-            return None
+        if not (colon or code and last) or (not code and c.type_fit >= 1.0):
+            return None  # (a sentence that holds the phrase asked for answers on its own)
         block = idx.find(p.doc, p.paragraph + 1)
         if block is None or idx.paragraphs[block].kind != "code" or not len(idx.sentence_rows(block)):
             return None

@@ -132,6 +132,7 @@ def test_dates_match_whole_phrases():
     ("What field of computer science studies algorithms?", "code:code"),  # prose falls back in the scorer
     ("Who did Shoigu meet?", None),
     ("How do I install it?", None),
+    ("Which other tool's workspaces inspired these?", None),  # the workspaces', not the tool's name
 ])
 def test_code_kind(question, kind):
     assert extract.code_kind(question) == kind

@@ -72,6 +72,17 @@ DOCS = {
         $ tern plan sign harbour.toml
         ```
         """),
+    "layout.md": textwrap.dedent("""\
+        ## Layout
+
+        A new logbook holds a `tide.lock` marker so that other tools leave it alone:
+
+        ```console
+        $ tree logbook
+        logbook/
+        └── tide.lock
+        ```
+        """),
     "check.md": textwrap.dedent("""\
         ## Checking the logbook
 
@@ -139,6 +150,13 @@ def test_a_how_question_gets_the_code_its_paragraph_leads_to(tern):
     first = tern.ask("How can I sign a sailing plan?").snippets[0]
     assert first.code and first.text == "$ tern plan sign harbour.toml"
     assert first.intro is not None and first.intro.text == "As with entries, it works on one file at a time:"
+
+
+def test_a_sentence_that_holds_the_identifier_asked_for_is_quoted_not_the_code_after_it(tern):
+    ans = tern.ask("What marker file does a new logbook hold?")
+    first = ans.snippets[0]
+    assert not first.code and first.text.startswith("A new logbook holds a `tide.lock` marker")
+    assert ans.short_answer is not None and ans.text == "tide.lock"
 
 
 def test_short_answers_carry_no_markup_and_cite_their_source(tern):
