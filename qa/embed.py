@@ -257,6 +257,16 @@ class Embedder:
         q, rest = vecs[0], np.stack(vecs[1:])
         return float((rest @ q).max())
 
+    def common_word(self, word: str) -> bool:
+        """Is `word` one token of the model's vocabulary, i.e. a common word of general
+        English? A word the corpus never uses that is not one ("telemetry", "nox") names
+        something specific; a common one ("tied") is more often a paraphrase."""
+        try:
+            self._word_table()
+            return len(self._word_ids(word)) == 1
+        except Exception:  # noqa: BLE001 - a model without a tokenizer at hand: no evidence either way
+            return True
+
     def _word_table(self):
         if getattr(self, "_table", None) is None:
             self._word_cache: dict[str, np.ndarray] = {}

@@ -34,6 +34,12 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 _GENERIC = frozenset("""name names kind type sort year years day days date week weekday month time
 city country place town state region person people thing things many much long far number
 job jobs role position title occupation profession""".split())
+# verbs that carry little of what a question is about ("How do I make nox use uv?")
+_LIGHT = frozenset("make makes made use uses using used get gets got getting have has had let lets take takes want "
+                   "need set put keep give go".split())
+# the first word of a yes/no question
+_AUXILIARY = frozenset("is are was were do does did can could will would should shall may might must has have had"
+                       .split())
 _NEG_PREFIX = ("non", "un", "in", "im", "dis", "ir", "il", "anti", "counter", "mis")
 # units of time ("second" is left out: far more often "the second vessel" than a unit)
 _UNIT = re.compile(r"\b(minute|hour|day|week|month|year|decade|centur(?:y|ies)|millenni(?:um|a))s?\b", re.I)
@@ -334,16 +340,27 @@ class SentenceScorer:
     def _focus_absent(self, question: str, pi: int) -> bool:
         """True when the question's focus never occurs in the corpus and the passage has no
         word close to it: the corpus does not talk about that. The focus is the first content
-        word after the wh-word ("population" in "What is the population of Pyongyang?"), or any
-        name the question capitalises after its first word that the corpus never uses nor
-        spells alike ("FreeBSD" in "Is there a way to install uv on FreeBSD?"; not "Counil",
-        a misspelt "Council")."""
+        word after the wh-word ("population" in "What is the population of Pyongyang?"), and
+        where the corpus neither uses nor spells alike a word: any name the question
+        capitalises after its first word ("FreeBSD" in "Is there a way to install uv on
+        FreeBSD?"; not "Counil", a misspelt "Council"), and a specific term (not a common
+        word, `common_word`) after a light verb ("nox" in "How do I make nox use uv?") or in a
+        yes/no question ("telemetry" in "Does uv collect telemetry?")."""
         ws = words(question)
         wh = next((i for i, w in enumerate(ws) if w in QUESTION_WORDS), None)
         bm25 = self.index.bm25
-        focus = [] if wh is None else [next((w for w in ws[wh + 1:] if w not in STOPWORDS and w not in QUESTION_WORDS
-                                             and w not in _GENERIC and not w.isdigit()), None)]
-        focus = [w for w in focus if w is not None and stem_all([w])[0] not in bm25.idf]
+
+        def content(w: str) -> bool:
+            return w not in STOPWORDS and w not in QUESTION_WORDS and w not in _GENERIC and not w.isdigit()
+        def unknown(w: str) -> bool:  # a specific term the corpus neither uses nor spells alike
+            st = stem_all([w])[0]
+            return st not in bm25.idf and not bm25.spelled_like(st) and not self.index.embedder.common_word(w)
+        after = [] if wh is None else [w for w in ws[wh + 1:] if content(w)]
+        focus = [w for w in after[:1] if stem_all([w])[0] not in bm25.idf]
+        if after and after[0] in _LIGHT:  # "How do I make nox use uv?": past the light verb
+            focus += [w for w in [next((w for w in after if w not in _LIGHT), None)] if w is not None and unknown(w)]
+        if ws and ws[0] in _AUXILIARY:  # a yes/no question: any of its words
+            focus += [w for w in ws[1:] if content(w) and w not in focus and unknown(w)]
         for name in _NAME_WORD.findall(question, 1):
             w = name.lower()
             st = stem_all([w])[0]

@@ -240,3 +240,13 @@ def test_a_name_the_documents_never_use_makes_the_question_off_topic(tern):
     assert tern.ask("Is there an official way to install Tern on FreeBSD?").abstained
     assert off_topic(tern, "Can I install Tern on Linux?") == 0.0
     assert off_topic(tern, "Can I install Tern on Linnux?") == 0.0  # a misspelt name the corpus uses
+
+
+def test_a_specific_term_the_documents_never_use_makes_a_yes_no_or_how_to_question_off_topic(tern):
+    """A yes/no question has no focus word, a how-to's first word after "how" is often a light
+    verb: a specific term (not a common English word) the corpus never uses is what it is about."""
+    assert off_topic(tern, "Does Tern collect telemetry?") == 1.0
+    assert tern.ask("Does Tern collect telemetry, and how do I opt out?").abstained
+    assert off_topic(tern, "How do I make nox record the tide?") == 1.0
+    assert off_topic(tern, "Is the logbook tied to one boat?") == 0.0  # "tied": a common word, maybe a paraphrase
+    assert off_topic(tern, "Does Tern keep logbooks in plain text files?") == 0.0
