@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .text import CODE_SPAN
+from .text import CODE_SPAN, stem_all
 
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
            "Jan\\.?|Feb\\.?|Mar\\.?|Apr\\.?|Jun\\.?|Jul\\.?|Aug\\.?|Sept?\\.?|Oct\\.?|Nov\\.?|Dec\\.?")
@@ -92,7 +92,7 @@ _CODE_NOUNS = (
 )
 # (a noun with a possessive is not what is asked for: "which tool's workspaces ...?")
 _CODE_QUESTION = [(shape, re.compile(r"\b(?:what|which)\b(?:'s|\s+(?:is|are|was|were))?\s+(?:the\s+|an?\s+)?"
-                                     rf"(?:[\w.-]+\s+){{0,3}}?(?:{nouns})\b(?!['’]s\b)", re.I))
+                                     rf"(?:[\w.-]+\s+){{0,3}}?(?P<noun>{nouns})\b(?!['’]s\b)", re.I))
                   for shape, nouns in _CODE_NOUNS]
 _SHAPES = {
     "env": re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?"),
@@ -109,11 +109,33 @@ _INSIDE = {"env": re.compile(r"(?<![\w$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?(
            "flag": re.compile(r"(?<!\S)--?[A-Za-z][\w-]*(?:=\S+)?(?![\w-])")}
 
 
+def _code_question(question: str) -> tuple[str, str] | None:
+    """(shape, noun) of the first identifier noun the question asks for."""
+    found = [(m.start(), i, m) for i, (_, rx) in enumerate(_CODE_QUESTION) for m in [rx.search(question)] if m]
+    if not found:
+        return None
+    _, i, m = min(found, key=lambda f: f[:2])
+    return _CODE_QUESTION[i][0], m.group("noun").lower()
+
+
 def code_kind(question: str) -> str | None:
     """`code:env`, `code:flag`, `code:path`, `code:command` or `code:code` when the question
     asks for an identifier written as code; None otherwise. The first noun asked for decides."""
-    found = [(m.start(), i) for i, (_, rx) in enumerate(_CODE_QUESTION) for m in [rx.search(question)] if m]
-    return f"code:{_CODE_QUESTION[min(found)[1]][0]}" if found else None
+    found = _code_question(question)
+    return f"code:{found[0]}" if found else None
+
+
+def named_as_asked(sentence: str, start: int, end: int, question: str) -> bool:
+    """Does the sentence call the identifier at [start:end) by the noun the question asks for
+    ("set the `UV_SYSTEM_PYTHON` variable" for "Which variable ...?")? The word right after
+    it or right before it (past an article) is that noun."""
+    found = _code_question(question)
+    if found is None:
+        return False
+    noun = stem_all([found[1].split()[-1]])[0]
+    after = re.match(r"[`'\"]*\s+(\w+)", sentence[end:])
+    before = re.search(r"(\w+)\s+(?:(?:the|a|an)\s+)?[`'\"]*$", sentence[:start])
+    return any(m is not None and stem_all([m.group(1).lower()])[0] == noun for m in (after, before))
 
 
 _COMMAND_LINE = re.compile(r"[ \t]*(?:(?:\$|%|>|PS>)[ \t]+\S|[a-z][\w.+-]*(?:[ \t]+(?![=:])\S|[ \t]*$))")

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import weights
 from .config import Config
+from .extract import named_as_asked
 from .index import Index
 from .markdown import reading_view, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
@@ -130,17 +131,19 @@ class ModelReader:
 
     def identifier(self, an: Analysis, first: Snippet, span: tuple[int, int] | None) -> Citation | None:
         """For a question that asks for an identifier (`extract.code_kind`), the one of that
-        shape in the first quote that the span model's span touches, else the nearest to it:
-        the span model, trained on prose, often takes the words around a code span."""
+        shape in the first quote that the quote calls by the noun asked for ("the `X` variable"),
+        else the one the span model's span touches, else the nearest to it: the span model,
+        trained on prose, often takes the words around a code span."""
         row = self.index.row(first.doc, first.paragraph)
         text = self.index.paragraphs[row].text
         found = [(first.start + a, first.start + b)
                  for a, b in typed_phrases(text[first.start:first.end], an.qtype, an.qterms, question=an.question)]
         if not found:
             return None
-        if span is not None:  # touching the span first, then nearest to it
-            a, b = span
-            found.sort(key=lambda f: (not (f[0] < b and a < f[1]), min(abs(f[0] - a), abs(f[1] - b))))
+        a, b = span if span is not None else (found[0][0], found[0][0])
+        found.sort(key=lambda f: (not named_as_asked(text, f[0], f[1], an.question),
+                                  span is not None and not (f[0] < b and a < f[1]),
+                                  min(abs(f[0] - a), abs(f[1] - b))))
         return self.index.cite(row, *found[0])
 
     def pieces(self, an: Analysis, passages: Sequence[Passage]) -> list[Piece]:

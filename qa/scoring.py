@@ -289,7 +289,7 @@ class SentenceScorer:
         s_bigrams = set(zip(sl, sl[1:]))
         return {
             "cue": 1.0 if _CUE.search(original) else 0.0,
-            "neg_mismatch": 1.0 if _NEG.search(original) and not _NEG.search(sent) else 0.0,
+            "neg_mismatch": 1.0 if _negated(original) and not _NEG.search(sent) else 0.0,
             "num_missing": 1.0 if any(n not in p.text for n in nums) else 0.0,
             "cap_missing": min(2, sum(1 for t in cap_terms if t not in par)) / 2,
             "sent_missing": sum(1 for t in qt if t not in st) / max(len(qt), 1),
@@ -464,6 +464,15 @@ class SentenceScorer:
 _FOREIGN = frozenset("""der das und ist wer wen wie wo nicht mit von zu ein eine einen dem des hat wurde sind
 qui est les du des il elle où avec pour dans une que quoi el los las del en con quién quien dónde donde se
 es por para qué cuándo cuando chi ha di che della dove quando quem em com não uma do da onde""".split())
+
+
+def _negated(question: str) -> bool:
+    """Does the question negate what it asks? In a how-to or a question for an identifier,
+    "without" states a constraint ("How do I run it without installing it?"), not a negation."""
+    found = {m.group().lower() for m in _NEG.finditer(question)}
+    if found == {"without"} and (wants_code(question) or code_kind(question)):
+        return False
+    return bool(found)
 
 
 def _not_english(question: str) -> bool:

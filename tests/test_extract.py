@@ -153,6 +153,16 @@ def test_a_flag_or_variable_inside_an_inline_command_is_a_candidate_and_never_cu
     assert phrases(s, "code:env") == ["UV_X=1"]
 
 
+def test_named_as_asked_finds_the_identifier_the_sentence_calls_by_the_noun_asked_for():
+    s = "Use the `--system` flag on all `uv` calls or set the `UV_SYSTEM_PYTHON` variable."
+    at = {t: (s.index(t), s.index(t) + len(t)) for t in ("--system", "uv", "UV_SYSTEM_PYTHON")}
+    q = "Which variable lets uv install into the system interpreter?"
+    assert [t for t, (a, b) in at.items() if extract.named_as_asked(s, a, b, q)] == ["UV_SYSTEM_PYTHON"]
+    assert [t for t, (a, b) in at.items() if extract.named_as_asked(s, a, b, "What flag makes it global?")] \
+        == ["--system"]
+    assert not extract.named_as_asked(s, *at["--system"], "Who wrote it?")
+
+
 def test_code_candidates_are_inline_code_of_the_shape_asked_for_without_backticks():
     s = "Run `uv sync` with `--no-install-project`, or set `UV_NO_MODIFY_PATH=1` in `.env` files."
     assert phrases(s, "code:flag") == ["--no-install-project"]

@@ -242,6 +242,14 @@ def test_a_name_the_documents_never_use_makes_the_question_off_topic(tern):
     assert off_topic(tern, "Can I install Tern on Linnux?") == 0.0  # a misspelt name the corpus uses
 
 
+def test_without_in_a_how_to_question_is_a_constraint_not_a_negation(tern):
+    def neg(q):
+        v = tern.index.embedder.encode_query(q)
+        return tern.reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v).features["neg_mismatch"]
+    assert neg("How do I install Tern on Linux without a package manager?") == 0.0
+    assert neg("Which logbooks are not kept in plain text files?") == 1.0
+
+
 def test_a_specific_term_the_documents_never_use_makes_a_yes_no_or_how_to_question_off_topic(tern):
     """A yes/no question has no focus word, a how-to's first word after "how" is often a light
     verb: a specific term (not a common English word) the corpus never uses is what it is about."""
