@@ -144,8 +144,13 @@ _COMMAND_LINE = re.compile(r"[ \t]*(?:(?:\$|%|>|PS>)[ \t]+\S|[a-z][\w.+-]*(?:[ \
 def command_unit(unit: str) -> bool:
     """Is this unit of a code block a command line: behind a shell prompt, or a lower-case
     program name and its arguments? Not `key = "value"` (TOML), `key:` (YAML), `[table]`,
-    `COPY ...` (a Dockerfile) or a tree listing."""
-    return bool(_COMMAND_LINE.match(unit))
+    `COPY ...` (a Dockerfile), a tree listing, or a line of source code (`fn main() {`,
+    `let x = 5;`: it ends with a bracket, a brace, a comma or a semicolon)."""
+    m = _COMMAND_LINE.match(unit)
+    if m is None:
+        return False
+    line = unit.split("\n", 1)[0].rstrip()
+    return line.lstrip().startswith(("$", "%", ">", "PS>")) or not line.endswith(("{", "}", "(", ")", ";", ","))
 
 
 def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:

@@ -142,6 +142,7 @@ def test_code_kind(question, kind):
     ("$ uv lock --check", True), ("uv run --with jupyter jupyter lab", True), ("ls", True),
     ("echo 'eval' >> ~/.zshrc", True), ('name = "albatross"', False), ("repos:\n  - repo: x", False),
     ("[project]\nname = 1", False), ("COPY --from=uv /uv /bin/", False), ("example-lib/\n├── README.md", False),
+    ("fn main() {", False), ("let x = 5;", False), ("$ cargo run", True), ("cargo build --release", True),
 ])
 def test_command_unit_tells_a_command_line_from_configuration(unit, command):
     assert extract.command_unit(unit) is command
