@@ -17,7 +17,7 @@ import numpy as np
 
 from . import weights
 from .config import Config
-from .extract import named_as_asked
+from .extract import command_unit, named_as_asked
 from .index import Index
 from .markdown import reading_view, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
@@ -119,10 +119,11 @@ class ModelReader:
             else:
                 a, b = trim_answer(par.text, *whole_links(par.text, spans[i].start, spans[i].end))
             short = self.index.cite(row, a, b)
-        elif short is None and first.code and an.wants_code and (first.intro is not None
-                                                                 or an.qtype == "code:command"):
+        elif short is None and first.code and an.wants_code and command_unit(first.text) \
+                and (first.intro is not None or an.qtype == "code:command"):
             # a how-to question answered by the code its sentence introduces, or a command
-            # asked for: the code's first line (the span model reads prose windows, not this block)
+            # asked for: the code's first line (the span model reads prose windows, not this
+            # block); configuration (`repos:`, `[project]`) has no line that answers alone
             row = self.index.row(first.doc, first.paragraph)
             a, b = code_line(self.index.paragraphs[row].text, first.start, first.start)
             short = self.index.cite(row, a, b)

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from .config import Config
-from .extract import is_organisation
+from .extract import command_unit, is_organisation
 from .index import Index
 from .scoring import Candidate, SentenceScorer, typed_phrases
 from .text import code_line, stem_all
@@ -60,6 +60,8 @@ class RulesReader:
             return None
         par = self.index.paragraphs[c.pi]
         if qtype == "code:command" and par.kind == "code":  # the command line, without its prompt
+            if not command_unit(par.text[c.start:c.end]):
+                return None
             return self.index.cite(c.pi, *code_line(par.text, c.start, c.start))
         sent = par.text[c.start:c.end]
         found = typed_phrases(sent, qtype, qterms, strict=qtype in ("name", "place"), question=question)

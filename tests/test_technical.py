@@ -83,6 +83,16 @@ DOCS = {
         └── tide.lock
         ```
         """),
+    "wind.md": textwrap.dedent("""\
+        ## Wind
+
+        To record the wind with every entry, add this to your configuration:
+
+        ```toml
+        [entry]
+        wind = "NW 4"
+        ```
+        """),
     "check.md": textwrap.dedent("""\
         ## Checking the logbook
 
@@ -142,6 +152,13 @@ def test_a_command_asked_for_is_a_command_line_of_a_code_block(tern):
     first = ans.snippets[0]
     assert first.code and first.text == "$ tern log --check"
     assert first.short is not None and tern.index.quoted(first.short) == "tern log --check"
+
+
+def test_configuration_a_how_question_gets_is_quoted_whole_without_a_short_answer(tern):
+    ans = tern.ask("How do I record the wind with every entry?")
+    first = ans.snippets[0]
+    assert first.code and first.text.startswith("[entry]")
+    assert first.short is None and ans.short_answer is None  # "[entry]" alone answers nothing
 
 
 def test_a_how_question_gets_the_code_its_paragraph_leads_to(tern):
