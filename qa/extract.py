@@ -67,11 +67,16 @@ _TYPE_RULES = [
 ]
 
 
+_EARLIER_WH = re.compile(r"\b(?:what|who|whom|whose|which|where|why|how)\b(?!\s+(?:and|or)\s+when\b)")
+
+
 def answer_type(question: str) -> str | None:
-    """The kind of phrase `question` asks for (one of KINDS), or None."""
+    """The kind of phrase `question` asks for (one of KINDS), or None. A "when" after another
+    wh-word opens a clause ("Who was the leader when the Franks came?") and asks for no date."""
     q = question.lower()
     for rx, kind in _TYPE_RULES:
-        if rx.search(q):
+        if any(m.group() != "when" or not any(w.start() < m.start() for w in _EARLIER_WH.finditer(q))
+               for m in rx.finditer(q)):
             return kind
     return None
 

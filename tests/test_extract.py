@@ -54,7 +54,8 @@ def test_ner_reads_its_labels_from_the_same_table():
     ("Which city hosted the parade?", "place"),
     ("In what region is the valley?", "place"),
     ("WHO LED THE DELEGATION?", "name"),
-    ("Who was in the city when it fell?", "date"),  # a date rule comes before the name rule
+    ("Who was in the city when it fell?", "name"),  # "when" after the wh-word opens a clause
+    ("Where and when did it begin?", "date"), ("When did it fall?", "date"),
     ("Why is the sky blue?", None),
     ("What did the minister say about the treaty?", None),
     ("Somewhere, somehow?", None),  # whole words only
