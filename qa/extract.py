@@ -143,7 +143,7 @@ def named_as_asked(sentence: str, start: int, end: int, question: str) -> bool:
     return any(m is not None and stem_all([m.group(1).lower()])[0] == noun for m in (after, before))
 
 
-_COMMAND_LINE = re.compile(r"[ \t]*(?:(?:\$|%|>|PS>)[ \t]+\S|[a-z][\w.+-]*(?:[ \t]+(?![=:])\S|[ \t]*$))")
+_COMMAND_LINE = re.compile(r"[ \t]*(?:(?P<prompt>(?:\$|%|>|PS>)[ \t]+\S)|[a-z][\w.+-]*(?:[ \t]+(?![=:])\S|[ \t]*$))")
 
 
 def command_unit(unit: str) -> bool:
@@ -154,8 +154,7 @@ def command_unit(unit: str) -> bool:
     m = _COMMAND_LINE.match(unit)
     if m is None:
         return False
-    line = unit.split("\n", 1)[0].rstrip()
-    return line.lstrip().startswith(("$", "%", ">", "PS>")) or not line.endswith(("{", "}", "(", ")", ";", ","))
+    return m.group("prompt") is not None or not unit.split("\n", 1)[0].rstrip().endswith(("{", "}", "(", ")", ";", ","))
 
 
 def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
