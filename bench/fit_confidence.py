@@ -16,7 +16,8 @@ QA_NER=1) and without. The trained reader's model is fitted on the path it runs 
 once as it is (`reader_confidence_plain`) and once with QA_NER=1 (`reader_confidence`). For
 the trained reader: several feature sets (the reader's own scores alone, with the rules
 reader's confidence, with all its features), so that each rules feature has to earn its place
-out of article; `--write` keeps the one that abstains best out of article.
+out of article; `--write` keeps the one with the fewest features that abstains within one
+standard error of the best out of article.
 The abstention threshold is the confidence below which the fitting half's answerable
 questions fall `--answered` of the time.
 """
@@ -173,8 +174,16 @@ def main() -> int:
                     ("reader + rules confidence and features", list(READER_OWN) + ["rules_logit"] + rules)]
         fits = {name: report(name, ks, matrix(ks), y, imp, art, args.answered, verbose=False)
                 for name, ks in variants}
-        best = max(fits, key=lambda n: fits[n]["figures"]["out of article"]["abstained"])
-        print(f"\nkept: {best}")
+        # the fewest features within one standard error of the best out of article: SQuAD v2.0's
+        # unanswerable questions were written to overlap their paragraph, and a model of many
+        # sentence features learns that (a question whose words all stand in one sentence
+        # abstained on), which a real question does not share
+        score = {n: fits[n]["figures"]["out of article"]["abstained"] for n in fits}
+        top = max(score.values())
+        se = float(np.sqrt(top * (1 - top) / max(int(imp.sum()), 1)))
+        best = min((n for n in fits if score[n] >= top - se), key=lambda n: len(fits[n]["features"]))
+        print(f"\nkept: {best} (the fewest features within one standard error, {se:.3f}, of the best "
+              f"out of article, {top:.3f})")
         ks = fits[best]["features"]
         # the reader's confidence is fitted on the path it will run on: with spaCy (QA_NER=1 and
         # the `ner` extra) it is `reader_confidence`, without it `reader_confidence_plain`

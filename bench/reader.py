@@ -2,7 +2,10 @@
 whole passages against windows (a sentence and its neighbours) around the best sentences, and
 the first quote for each weight of the span model against the sentence score (`w_span`).
 
-    python bench/reader.py [--limit 500] [--reads p1,p2,p3,w2,w3,w4] [--w-span 0,0.5,1,2,4,8,1000]
+    python bench/reader.py [--limit 500] [--reads p1,p2,p3,w2,w3,w4,w2@0.1] [--w-span 0,0.5,1,2,4,8,1000]
+
+`pN`: N whole passages; `wN`: up to N windows; `wN@G`: the windows after the first only around
+sentences scored within G of the best (`Config.reader_window_gap`; without @: no limit).
 
 Over ../shared/eval/squad-v1.1, answerable questions, the pipeline's own retrieval (top 5).
 Each question is retrieved and its sentences scored once; each way of reading runs the span
@@ -31,9 +34,10 @@ DATA = ROOT.parent / "shared" / "eval" / "squad-v1.1"
 
 def ways(spec: str) -> list[tuple[str, dict]]:
     out = []
-    for w in spec.split(","):
-        n = int(w[1:])
-        out.append((w, {"reader_passages": n, "reader_windows": 0} if w[0] == "p" else {"reader_windows": n}))
+    for w in spec.split(","):  # p2: two passages; w2: two windows; w3@0.1: up to three, within 0.1
+        n, _, gap = w[1:].partition("@")
+        out.append((w, {"reader_passages": int(n), "reader_windows": 0} if w[0] == "p" else
+                    {"reader_windows": int(n), "reader_window_gap": float(gap or "inf")}))
     return out
 
 

@@ -79,15 +79,19 @@ class Config:
     ner: bool = False
     reader_weights: str = ""  # "" : the adapter shipped in qa/models/
     reader_passages: int = 3  # the top passages the reader reads whole (when reader_windows is 0)
-    # > 0: the reader reads this many windows (a sentence and its neighbours) around the
-    # best-scored sentences instead of whole passages (qa/reader.py): one window reads in a
-    # quarter of the time of 3 passages with a better first quote and EM (bench/reader.py,
-    # docs/benchmarks.md), and is what the sentence-window adapter is trained on
-    reader_windows: int = 1
+    # > 0: the reader reads at most this many windows (a sentence and its neighbours, the text it
+    # is trained on) around the best-scored sentences instead of whole passages (qa/reader.py):
+    # one window reads in a quarter of the time of 3 passages with a better first quote and EM
+    # (bench/reader.py, docs/benchmarks.md)
+    reader_windows: int = 2
+    # windows after the first are read only around sentences scored within this of the best one:
+    # a near tie between sentences is what the span model settles (bench/reader.py --reads
+    # w1@0,w2@0.1: first quote 0.825 -> 0.845, EM 0.627 -> 0.644, read p50 33 -> 35 ms)
+    reader_window_gap: float = 0.1
     # how much the span model's backing of a span counts against the sentence score when
     # choosing the first quote (qa/reader.py); large: the best span's sentence always leads.
-    # 0.5: chosen on half of squad-v1.1's articles, best on the other half too (bench/reader.py)
-    w_span: float = 0.5
+    # 1: chosen on half of squad-v1.1's articles, best on the other half too (bench/reader.py)
+    w_span: float = 1.0
     top_k: int = 5
     w_sent_cos: float = 1.0
     w_sent_overlap: float = 1.2

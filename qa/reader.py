@@ -107,6 +107,8 @@ class ModelReader:
                     and first.start <= sp.start and sp.end <= first.end)
         held = [i for i in range(len(pieces)) if inside(i)]
         i = max(held, key=lambda j: spans[j].score) if held else None
+        if first.code and not command_unit(first.text):
+            i = None  # configuration or source code answers whole: no line of it alone
         short = None
         identifier = bool(an.qtype and an.qtype.startswith("code"))
         if identifier:  # an identifier of the shape asked for, or no short answer from prose
@@ -148,25 +150,25 @@ class ModelReader:
         return self.index.cite(row, *found[0])
 
     def pieces(self, an: Analysis, passages: Sequence[Passage]) -> list[Piece]:
-        """The texts the span model reads: whole passages, or merged windows of a sentence and
-        its neighbours around the best-scored sentences."""
+        """The texts the span model reads: whole passages, or windows of a sentence and its
+        neighbours around the best-scored sentence and those scored within
+        `Config.reader_window_gap` of it. Each window keeps the shape the reader is trained on
+        (one sentence and its neighbours): a candidate already inside a window adds nothing,
+        and windows are never merged into longer texts (which read worse: docs/benchmarks.md)."""
         n = self.config.reader_windows
         if n <= 0:
             return [Piece(p.row, 0, len(p.text)) for p in passages[:self.config.reader_passages]]
         idx = self.index
         out: list[Piece] = []
+        floor = an.cands[0].score - self.config.reader_window_gap if an.cands else 0.0
         for c in an.cands:
+            if len(out) >= n or (out and c.score < floor):
+                break
+            if any(p.row == c.pi and p.start <= c.start and c.end <= p.end for p in out):
+                continue
             first, last = (int(x) for x in idx.par_sentences[c.pi])
             lo, hi = max(first, c.row - 1), min(last - 1, c.row + 1)
-            a, b = int(idx.sentence_spans[lo][1]), int(idx.sentence_spans[hi][2])
-            merged = next((k for k, p in enumerate(out) if p.row == c.pi and a <= p.end and p.start <= b), None)
-            if merged is not None:
-                p = out[merged]
-                out[merged] = Piece(p.row, min(p.start, a), max(p.end, b))
-            elif len(out) < n:
-                out.append(Piece(c.pi, a, b))
-            else:
-                break
+            out.append(Piece(c.pi, int(idx.sentence_spans[lo][1]), int(idx.sentence_spans[hi][2])))
         return out
 
     def lead(self, cands: list[Candidate], pieces: Sequence[Piece], spans: Sequence[Span],

@@ -136,7 +136,7 @@ def test_follow_up_history_and_new(seeds_store):
     chat.run_line(Q2)
     follow_up, _ = chat.last
     assert not follow_up.abstained
-    assert "Kang" in follow_up.snippets[0].text
+    assert "Kang" in follow_up.snippets[0].text and "Defen" in follow_up.text  # his job
     assert len(chat.history) == 2
     chat.run_line(":new")
     assert not chat.history and rec.notes[-1] == "new conversation"

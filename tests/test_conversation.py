@@ -1,6 +1,8 @@
 """qa.conversation: the turns a follow-up question is read against, on a fake QA and the seeds."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from qa.conversation import TURNS, Conversation
@@ -97,6 +99,7 @@ def test_a_follow_up_on_the_seeds(seeds_qa):
     assert not first.abstained and "Kang" in first.text
     follow = talk.ask("What is his job?")  # "his": Kang Sun-nam
     assert not follow.abstained and "Kang" in follow.snippets[0].text
+    assert re.search(r"defen[cs]e minister", follow.text, re.I), follow.text  # his job, not a name
     talk.reset()
     alone = talk.ask("What is his job?")
     assert alone.abstained or alone.snippets[0].text != follow.snippets[0].text

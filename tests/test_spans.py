@@ -16,7 +16,7 @@ from qa import spans as spans_mod
 def test_the_adapter_ships_small_with_its_model_card():
     from safetensors import safe_open
     w = spans_mod.DEFAULT_WEIGHTS
-    assert spans_mod.available() and w.stat().st_size < 8e6
+    assert spans_mod.available() and w.stat().st_size < 10e6  # the model files may take 10 MB
     card = json.loads(w.with_suffix(".json").read_text())
     assert card["format"] in spans_mod.FORMATS and "CC BY-SA 4.0" in card["data"]["license"]
     assert card["windows"]["max_len"] == 384 and card["windows"]["stride"] == 128
