@@ -69,6 +69,13 @@ class _Spans:
         if isinstance(rows, tuple):  # spans[rows, column]
             return self[rows[0]][(..., *rows[1:])]
         idx = self._index
+        if isinstance(rows, (int, np.integer)):  # one row: the scorer asks for many, one at a time
+            s = int(np.searchsorted(idx._s0, rows, side="right")) - 1
+            one = np.array(idx.store.segments[s].spans[int(rows) - int(idx._s0[s])], dtype=np.int64)
+            one[0] += idx._p0[s]
+            if idx._live is not None:
+                one[0] = idx._live[one[0]]
+            return one
         r = np.asarray(rows, dtype=np.int64)
         flat = r.reshape(-1)
         seg = np.searchsorted(idx._s0, flat, side="right") - 1

@@ -67,6 +67,12 @@ def browser():
         b.close()
 
 
+def page_ready(page) -> None:
+    """The status line names the documents once the index is open. A selector, not
+    `wait_for_function`: that one polls by evaluating a string, which the page's CSP forbids."""
+    page.wait_for_selector("#status:has-text('documents')", timeout=30_000)
+
+
 def new_page(browser, width=1200, height=900):
     page = browser.new_page(viewport={"width": width, "height": height})
     page.errors = []
@@ -86,7 +92,7 @@ def ask(page, question: str, n: int):
 def test_a_conversation_with_citations_in_place(server, browser, tmp_path):
     page = new_page(browser)
     page.goto(server + "/")
-    page.wait_for_function("document.getElementById('status').textContent.includes('documents')", timeout=30_000)
+    page_ready(page)
     first = ask(page, "Who did Shoigu meet in Pyongyang?", 1)
     short = first.locator(".short").inner_text()
     mark = first.locator(".snippet.first .quote mark")
@@ -119,7 +125,7 @@ def test_a_conversation_with_citations_in_place(server, browser, tmp_path):
 def test_document_markup_is_shown_as_text_and_runs_nothing(server, browser):
     page = new_page(browser)
     page.goto(server + "/")
-    page.wait_for_function("document.getElementById('status').textContent.includes('documents')", timeout=30_000)
+    page_ready(page)
     a = ask(page, "What does Quillon show as plain text in its preview?", 1)
     page.evaluate("openDocument({doc: 'markup.txt', paragraph: 1, start: 0, end: 10, title: 'markup'})")
     page.locator("#doc-text .para").first.wait_for()
@@ -135,7 +141,7 @@ def test_document_markup_is_shown_as_text_and_runs_nothing(server, browser):
 def test_phone_width_and_keyboard(server, browser):
     page = new_page(browser, 390, 844)
     page.goto(server + "/")
-    page.wait_for_function("document.getElementById('status').textContent.includes('documents')", timeout=30_000)
+    page_ready(page)
     assert page.evaluate("document.activeElement.id") == "q"  # type at once
     a = ask(page, "When did Shoigu arrive in Pyongyang?", 1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
