@@ -117,7 +117,7 @@ class ModelReader:
             row = pieces[i].row
             par = self.index.paragraphs[row]
             if par.kind == "code":
-                a, b = code_line(par.text, *trim_answer(par.text, spans[i].start, spans[i].end))
+                a, b = code_line(par.text, *trim_answer(par.text, spans[i].start, spans[i].end), within=first.end)
             else:
                 a, b = trim_answer(par.text, *whole_links(par.text, spans[i].start, spans[i].end))
             short = self.index.cite(row, a, b)
@@ -127,7 +127,7 @@ class ModelReader:
             # asked for: the code's first line (the span model reads prose windows, not this
             # block); configuration (`repos:`, `[project]`) has no line that answers alone
             row = self.index.row(first.doc, first.paragraph)
-            a, b = code_line(self.index.paragraphs[row].text, first.start, first.start)
+            a, b = code_line(self.index.paragraphs[row].text, first.start, first.start, within=first.end)
             short = self.index.cite(row, a, b)
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)

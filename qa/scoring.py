@@ -22,7 +22,7 @@ from . import ner, weights
 from .config import Config
 from .extract import answer_type, candidates, code_kind, command_unit
 from .index import Index
-from .text import QUESTION_WORDS, STOPWORDS, normalize, stem_all, terms, words
+from .text import QUESTION_WORDS, STOPWORDS, comment_only, normalize, stem_all, terms, words
 from .types import Citation, Passage, Snippet
 
 _ANAPHORA = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|but|however|also|"
@@ -377,14 +377,17 @@ class SentenceScorer:
         return weights.probability(self._models[0 if "ent_swap" in f else 1], f)
 
     def widen(self, c: Candidate) -> tuple[int, int]:
-        """Widen the best sentence to its neighbour when it leans on it (a pronoun, a 'However')."""
+        """Widen the best sentence to its neighbour when it leans on it (a pronoun, a "However";
+        in code, a comment on the command under it)."""
         idx = self.index
         par = idx.paragraphs[c.pi]
         text = par.text
         start, end = c.start, c.end
-        if par.kind == "code":  # a code block's units are whole already
-            return start, end
         first, last = idx.par_sentences[c.pi]
+        if par.kind == "code":  # a code block's units are whole already, but a comment alone
+            if comment_only(text[start:end]) and c.row + 1 < last:  # goes with what it describes
+                end = int(idx.sentence_spans[c.row + 1][2])
+            return start, end
         if _ANAPHORA.match(text[start:end]) and c.row - 1 >= first:
             start = int(idx.sentence_spans[c.row - 1][1])
         elif c.end - c.start < 60 and c.row + 1 < last:

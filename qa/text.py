@@ -57,6 +57,7 @@ _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">", "“": "”", '"': '"', "'": "
 # an inline code span (`x`, ``a ` b``): atomic for sentences and short answers
 CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _PROMPT = re.compile(r"[ \t]*(?:\$|>>>|PS>|%|>)[ \t]+(?=\S)")
+_COMMENT = re.compile(r"[ \t]*(?:(?:\$|>>>|PS>|%|>)[ \t]+)?#(?:[ \t]|$)")  # "# ...", "$ # ...", not "#!" or "#include"
 
 
 def trim_answer(text: str, start: int, end: int) -> tuple[int, int]:
@@ -121,12 +122,24 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def code_line(text: str, start: int, end: int) -> tuple[int, int]:
+def comment_only(unit: str) -> bool:
+    """Is this unit of a code block only comments ("$ # Use a specific Python version")?"""
+    lines = [line for line in unit.split("\n") if line.strip()]
+    return bool(lines) and all(_COMMENT.match(line) for line in lines)
+
+
+def code_line(text: str, start: int, end: int, within: int | None = None) -> tuple[int, int]:
     """A short answer inside a code block widened to the whole line it starts on, without the
-    prompt ("$ ", ">>> "): a command is given whole or not at all."""
+    prompt ("$ ", ">>> "): a command is given whole or not at all. A blank line or a comment
+    ("$ # Use a specific Python version") gives way to the next line that starts before
+    `within` (default `end`): the comment describes that line, which is the answer."""
+    limit = end if within is None else within
     a = text.rfind("\n", 0, start) + 1
-    while a < end and text[a:text.find("\n", a) if "\n" in text[a:] else len(text)].strip() == "":
-        a = (text.find("\n", a) + 1) or len(text)  # a span starting on a blank line: its next line
+    while (nl := text.find("\n", a)) >= 0:  # a span starting on a blank line or a comment: the next
+        line = text[a:nl]
+        if not (line.strip() == "" and a < limit or _COMMENT.match(line) and nl + 1 < limit):
+            break
+        a = nl + 1
     b = text.find("\n", a)
     b = len(text) if b < 0 else b
     m = _PROMPT.match(text, a, b)

@@ -93,6 +93,17 @@ DOCS = {
         wind = "NW 4"
         ```
         """),
+    "tides.md": textwrap.dedent("""\
+        ## Tide tables
+
+        Tern prints the tide table of a port for any day of the year.
+
+        ```console
+        $ # Print tomorrow's tides for Brest
+        $ tern tides --port brest --day tomorrow
+        High water 06:12
+        ```
+        """),
     "check.md": textwrap.dedent("""\
         ## Checking the logbook
 
@@ -159,6 +170,14 @@ def test_configuration_a_how_question_gets_is_quoted_whole_without_a_short_answe
     first = ans.snippets[0]
     assert first.code and first.text.startswith("[entry]")
     assert first.short is None and ans.short_answer is None  # "[entry]" alone answers nothing
+
+
+def test_a_comment_in_a_shell_session_is_quoted_with_the_command_it_describes(tern):
+    ans = tern.ask("How do I print tomorrow's tides for Brest?")
+    first = ans.snippets[0]
+    assert first.code and first.text == "$ # Print tomorrow's tides for Brest\n$ tern tides --port brest --day tomorrow\nHigh water 06:12"
+    assert ans.text == "tern tides --port brest --day tomorrow"  # the command, not its comment
+    assert tern.index.quoted(ans.short_answer) == ans.text
 
 
 def test_a_how_question_gets_the_code_its_paragraph_leads_to(tern):

@@ -1,7 +1,7 @@
 """qa.text: the shared tokenizer's neighbours, and what a short answer shows."""
 import pytest
 
-from qa.text import one_line, trim_answer
+from qa.text import code_line, comment_only, one_line, trim_answer
 
 pytestmark = pytest.mark.unit
 
@@ -27,3 +27,27 @@ def test_trim_answer(text, want):
 
 def test_one_line():
     assert one_line("Mao\n  Ning") == "Mao Ning"
+
+
+SESSION = "$ # Use a specific Python version\n$ uv run --python 3.10 example.py\n3.10.15"
+
+
+@pytest.mark.unit
+def test_a_code_answer_is_the_command_a_comment_describes():
+    def line(start, end, within=None):
+        return SESSION[slice(*code_line(SESSION, start, end, within))]
+    assert line(4, 10) == "# Use a specific Python version"  # within the comment only: itself
+    assert line(4, 10, within=len(SESSION)) == "uv run --python 3.10 example.py"
+    assert line(40, 45) == "uv run --python 3.10 example.py"  # a command line: whole, no prompt
+    blank = "\n\n$ uv sync"
+    assert blank[slice(*code_line(blank, 0, 2))] == "uv sync"  # a span from a blank line: the next
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("unit, expected", [
+    ("$ # Use a specific Python version", True), ("# one\n# two", True), ("#", True),
+    ("$ uv run example.py", False), ("#!/bin/sh", False), ("#include <stdio.h>", False),
+    ("$ # a comment\n$ uv sync", False), ("", False),
+])
+def test_comment_only(unit, expected):
+    assert comment_only(unit) is expected
