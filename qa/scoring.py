@@ -443,8 +443,8 @@ class SentenceScorer:
             if len(rows):
                 spans = idx.sentence_spans[np.arange(rows.start, rows.stop)]
                 extra += [Candidate(r, pi, int(a), int(b), 0, 0, 0, 0) for r, (_, a, b) in zip(rows, spans)]
-        rows = list(dict.fromkeys(c.row for c in within))  # read in one call: most get compared
-        vectors: dict[int, np.ndarray] = dict(zip(rows, idx.sentence_vectors.get(rows))) if rows else {}
+        ranked = list(dict.fromkeys(c.row for c in within))  # read in one call: most get compared
+        vectors: dict[int, np.ndarray] = dict(zip(ranked, idx.sentence_vectors.get(ranked))) if ranked else {}
         for n, c in enumerate(within + extra):
             c = self.introduced(c, code) or c
             start, end = self.widen(c)

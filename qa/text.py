@@ -56,8 +56,9 @@ _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">", "“": "”", '"': '"', "'": "
 
 # an inline code span (`x`, ``a ` b``): atomic for sentences and short answers
 CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
-_PROMPT = re.compile(r"[ \t]*(?:\$|>>>|PS>|%|>)[ \t]+(?=\S)")
-_COMMENT = re.compile(r"[ \t]*(?:(?:\$|>>>|PS>|%|>)[ \t]+)?#(?:[ \t]|$)")  # "# ...", "$ # ...", not "#!" or "#include"
+_PROMPT_MARK = r"(?:\$|>>>|PS>|%|>)"  # a shell's or a REPL's prompt
+_PROMPT = re.compile(rf"[ \t]*{_PROMPT_MARK}[ \t]+(?=\S)")
+_COMMENT = re.compile(rf"[ \t]*(?:{_PROMPT_MARK}[ \t]+)?#(?:[ \t]|$)")  # "# ...", "$ # ...", not "#!" or "#include"
 
 
 def trim_answer(text: str, start: int, end: int) -> tuple[int, int]:
@@ -137,7 +138,7 @@ def code_line(text: str, start: int, end: int, within: int | None = None) -> tup
     a = text.rfind("\n", 0, start) + 1
     while (nl := text.find("\n", a)) >= 0:  # a span starting on a blank line or a comment: the next
         line = text[a:nl]
-        if not (line.strip() == "" and a < limit or _COMMENT.match(line) and nl + 1 < limit):
+        if not ((line.strip() == "" and a < limit) or (_COMMENT.match(line) and nl + 1 < limit)):
             break
         a = nl + 1
     b = text.find("\n", a)
