@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from .inline import reading_view, view_spans
+
 ANSWERABLE_KINDS = ("body", "headline", "caption", "code")  # the kinds of paragraph answers come from
 
 Spans = list[tuple[int, int]]  # a paragraph's sentences: (start, end) in its text
@@ -106,26 +108,35 @@ def intro_of(kinds: Sequence[str], sentences: Sequence[Spans], i: int) -> tuple[
 
 
 def json_passage_texts(j: dict, with_title: bool) -> list[str]:
-    """`passage_text` of each paragraph of a document in its JSON form; a code block's is read
-    with the sentence that introduces it, which says what the code is for."""
+    """`passage_text` of each paragraph of a document in its JSON form: prose as it reads (links
+    as their labels: `inline.reading_view`); a code block's with the sentence that introduces
+    it, which says what the code is for."""
+    return [text for text, _ in json_passage_spans(j, with_title)]
+
+
+def with_intro(intro: str | None, body: str) -> str:
+    """A code block as embedded: after the sentence that introduces it (read as prose reads)."""
+    return body if intro is None else reading_view(intro)[0] + "\n" + body
+
+
+def json_passage_spans(j: dict, with_title: bool) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Each paragraph's `json_passage_texts` text with its sentence spans moved into that text
+    (into the prose's reading view, past the title and a code block's introduction): what the
+    indexer embeds."""
     ps = j["paragraphs"]
     kinds = [p.get("kind", "body") for p in ps]
     sentences = [p.get("sentences") or [] for p in ps]
     out = []
     for i, p in enumerate(ps):
+        body, spans = p["text"], [(int(a), int(b)) for a, b in sentences[i]]
+        if kinds[i] != "code":
+            body, where = reading_view(body)
+            spans = view_spans(where, spans)
         span = intro_of(kinds, sentences, i)
-        text = p["text"] if span is None else ps[i - 1]["text"][span[0]:span[1]] + "\n" + p["text"]
-        out.append(passage_text(j.get("title"), text, with_title))
-    return out
-
-
-def json_passage_spans(j: dict, with_title: bool) -> list[tuple[str, list[tuple[int, int]]]]:
-    """Each paragraph's `json_passage_texts` text with its sentence spans moved into that text
-    (past the title and a code block's introduction): what the indexer embeds."""
-    out = []
-    for p, text in zip(j["paragraphs"], json_passage_texts(j, with_title)):
-        shift = len(text) - len(p["text"])
-        out.append((text, [(a + shift, b + shift) for a, b in p.get("sentences") or []]))
+        text = passage_text(j.get("title"), with_intro(None if span is None else ps[i - 1]["text"][span[0]:span[1]],
+                                                       body), with_title)
+        shift = len(text) - len(body)
+        out.append((text, [(a + shift, b + shift) for a, b in spans]))
     return out
 
 

@@ -13,8 +13,9 @@ import numpy as np
 from . import ann
 from . import store as st
 from .config import Config
-from .document import Document, Paragraph, from_json, intro_of, passage_text
+from .document import Document, Paragraph, from_json, intro_of, passage_text, with_intro
 from .embed import Embedder, get_embedder
+from .inline import reading_view
 from .lexical import BM25Index
 from .types import Citation, Passage, Quote
 
@@ -286,10 +287,12 @@ class Index:
         return None if span is None else Quote(self.paragraphs[r].text[span[0]:span[1]], self.cite(r, *span))
 
     def text_for_retrieval(self, pi: int) -> str:
+        """What the indexer embedded and BM25-indexed for row `pi` (`document.json_passage_texts`)."""
         p = self.paragraphs[pi]
         intro = self.intro(pi)
-        text = p.text if intro is None else intro.text + "\n" + p.text
-        return passage_text(self.doc_of(pi).title, text, self.config.title_in_text)
+        body = p.text if p.kind == "code" else reading_view(p.text)[0]
+        return passage_text(self.doc_of(pi).title, with_intro(None if intro is None else intro.text, body),
+                            self.config.title_in_text)
 
     @property
     def bm25(self) -> BM25Index:

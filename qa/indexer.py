@@ -28,9 +28,13 @@ from .types import Progress
 
 log = logging.getLogger("qa")
 
-# bump when corpus parsing or sentence splitting changes: stores rebuild. A converter's own
-# change bumps its version in qa/convert.FORMATS instead: only the files it read re-index.
-PARSER_VERSION = 6
+# bump when corpus parsing or sentence splitting changes: stores rebuild, copying the vectors
+# of the paragraphs that parse as before. A converter's own change bumps its version in
+# qa/convert.FORMATS instead: only the files it read re-index.
+PARSER_VERSION = 7
+# bump when what is embedded for a parsed paragraph changes (`document.json_passage_spans`):
+# a store built otherwise is rebuilt without copying a vector
+PASSAGE_VERSION = 2
 
 SEGMENT_ROWS = 20_000  # paragraphs per segment while indexing: what a killed run keeps
 SEGMENT_SECONDS = 60.0  # and at least this often a segment is written (a minute of embedding)
@@ -44,7 +48,8 @@ SPLIT_AHEAD = 256      # paragraphs split into sentences while the previous ones
 def build_keys(config: Config) -> dict:
     """What a store is built with: a store built otherwise is rebuilt (the manifest's keys, and
     each segment's "build")."""
-    return {"model": config.model, "parser": PARSER_VERSION, "title_in_text": config.title_in_text,
+    return {"model": config.model, "parser": PARSER_VERSION, "passage": PASSAGE_VERSION,
+            "title_in_text": config.title_in_text,
             "sentence_vectors": config.sentence_vectors, "backend": config.backend}
 
 
@@ -55,26 +60,34 @@ def _embed_key(text: str, spans) -> bytes:
     return hashlib.sha1((text + "\x00" + ",".join(f"{a}:{b}" for a, b in spans)).encode("utf-8")).digest()
 
 
-Reusable = dict[bytes, tuple[np.ndarray, np.ndarray]]
+Reusable = dict[bytes, tuple[st.Segment, int]]  # where a paragraph's vectors are stored: segment, row
 
 
-def _reusable(old: st.Store, names: set[str], with_title: bool) -> tuple[Reusable, set[str]]:
-    """The stored vectors of the paragraphs of the files about to be embedded again (by
-    `_embed_key`), and their texts: an edited file re-embeds only the paragraphs it changed."""
+def _reusable(old: st.Store, names: set[str] | None, with_title: bool) -> tuple[Reusable, set[str]]:
+    """Where the vectors of the paragraphs of the files about to be embedded again are stored
+    (by `_embed_key`), and their texts: an edited file re-embeds only the paragraphs it changed.
+    `names` None: every live file's (a store outdated only by the parser: its paragraphs whose
+    text and sentences the new parser leaves as they were keep their vectors)."""
     out: Reusable = {}
     texts: set[str] = set()
     for si, seg in enumerate(old.segments):
         for d, (name, _) in enumerate(seg.docs):
-            if name not in names or d in old.dead[si]:
+            if (names is not None and name not in names) or d in old.dead[si]:
                 continue
             j = seg.doc_json(d)
             first = int(seg.doc_paragraphs[d])
             for k, (p, (text, spans)) in enumerate(zip(j["paragraphs"], json_passage_spans(j, with_title))):
-                s0, s1 = (int(x) for x in seg.par_sentences[first + k])
-                out[_embed_key(text, spans)] = (np.asarray(seg.vectors[first + k], np.float32),
-                                                np.asarray(seg.sentence_vectors[s0:s1], np.float32))
+                out[_embed_key(text, spans)] = (seg, first + k)
                 texts.add(p["text"])
     return out, texts
+
+
+def _stored(where: tuple[st.Segment, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A paragraph's stored vector and its sentences' (read only when copied: a whole store's
+    worth stays on disk)."""
+    seg, row = where
+    s0, s1 = (int(x) for x in seg.par_sentences[row])
+    return np.asarray(seg.vectors[row], np.float32), np.asarray(seg.sentence_vectors[s0:s1], np.float32)
 
 
 def _encode(embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]], sentence_vectors: str,
@@ -87,12 +100,12 @@ def _encode(embedder: Embedder, texts: list[str], spans: list[list[tuple[int, in
     per_text: list = [None] * len(texts)
     need, copied_sentences = [], 0
     for j, (t, sp) in enumerate(zip(texts, spans)):
-        got = reuse.get(_embed_key(t, sp)) if reuse else None
-        if got is None:
+        where = reuse.get(_embed_key(t, sp)) if reuse else None
+        if where is None:
             need.append(j)
         else:
-            pv[j], per_text[j] = got
-            copied_sentences += len(got[1])
+            pv[j], per_text[j] = _stored(where)
+            copied_sentences += len(per_text[j])
     if len(need) < len(texts):
         tick(len(texts) - len(need))
     if need:
@@ -190,6 +203,23 @@ class Indexer:
         return data
 
     @staticmethod
+    def _donor(store_dir: Path, config: Config) -> st.Store | None:
+        """The current store when only the parser has changed since it was built: its vectors
+        stay right for every paragraph the new parser reads as before (same text, same
+        sentences, embedded the same way: `PASSAGE_VERSION`), so a rebuild after an upgrade
+        embeds only what the parser changed."""
+        try:
+            data = st.load(store_dir)
+        except st.StoreError:
+            return None
+        if data is None:
+            return None
+        keys, m = build_keys(config), data.manifest
+        if m.get("parser") == keys["parser"] or any(m.get(k) != v for k, v in keys.items() if k != "parser"):
+            return None
+        return data
+
+    @staticmethod
     def _changed(data: st.Store, parsed: Corpus) -> bool:
         return data.manifest.get("files") != {d.doc: d.sha256 for d in parsed.documents}
 
@@ -229,8 +259,13 @@ class Indexer:
         if any(d.doc in parsed.unchanged for d in todo):  # a stub would be indexed as an empty file
             raise RuntimeError("the corpus scan's stubs do not match the store it updates")
         total = sum(len(d.paragraphs) for d in todo)
-        reuse, old_texts = _reusable(old, {d.doc for d in todo}, config.title_in_text) \
-            if old is not None and todo and stats.rebuilt_reason is None else ({}, set())
+        donor = cls._donor(store_dir, config) if old is None and todo else None
+        if donor is not None:
+            reuse, old_texts = _reusable(donor, None, config.title_in_text)
+        elif old is not None and todo and stats.rebuilt_reason is None:
+            reuse, old_texts = _reusable(old, {d.doc for d in todo}, config.title_in_text)
+        else:
+            reuse, old_texts = {}, set()
         fresh = sum(1 for d in todo for p in d.paragraphs if p.text not in old_texts)  # about to be embedded
         done = 0
 

@@ -15,7 +15,7 @@ from .config import ANSWERERS, SEEDS_DIR, Config
 from .errors import QAError
 from .index import Index
 from .location import StoreLocation, parse_location
-from .markdown import reading_view
+from .inline import reading_view
 from .text import one_line, terms
 from .types import Answer, Progress, Reader, Retriever, Turn
 

@@ -19,7 +19,7 @@ from . import weights
 from .config import Config
 from .extract import command_unit, named_as_asked
 from .index import Index
-from .markdown import reading_view, whole_links
+from .inline import reading_view, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
 from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
 from .text import code_line, trim_answer
@@ -72,7 +72,7 @@ class ModelReader:
 
     def spans_of(self, question: str, pieces: Sequence[Piece]) -> list[Span]:
         """The span model's best span of each piece (read without link targets and tags:
-        `markdown.reading_view`), in paragraph offsets."""
+        `inline.reading_view`), in paragraph offsets."""
         views = []
         for p in pieces:
             par = self.index.paragraphs[p.row]

@@ -52,7 +52,8 @@ def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]
 
     A line joins the one before unless it starts a list item, heading, quote or table row
     (`_OWN_LINE`), either of them is chrome (a byline, a credit: in `skip`), or the one before
-    is clearly shorter than the wrap width (a title, a verse or address line). An indented
+    is clearly shorter than the wrap width although the next word would have fitted on it (a
+    title, a verse or address line). An indented
     line after a list item is the item's wrapped continuation.
     """
     lines, pos = [], 0
@@ -78,7 +79,11 @@ def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]
             if _OWN_LINE.match(unit_start):  # inside a list item, heading, quote, table row
                 joins = line[:1].isspace() and not unit_start.lstrip().startswith(("#", "|", ">"))
             else:
-                joins = width >= _MIN_WRAP and len(before.strip()) >= _SHORT_LINE * width
+                # a short line was wrapped all the same when the next line's first word
+                # would not have fitted after it (a long link or path)
+                word = len(line.split(None, 1)[0])
+                joins = width >= _MIN_WRAP and (len(before.strip()) >= _SHORT_LINE * width
+                                                or len(before.rstrip()) + 1 + word > width)
         if joins:
             units[-1] = (units[-1][0], b)
         else:

@@ -138,7 +138,7 @@ def test_the_library_does_not_import_the_front_ends():
 # knows an index, a reader or a front end. A new module must be placed here.
 LAYERS: dict[str, tuple[int, str]] = {}
 for level, groups in enumerate([
-    {"base": ["errors", "types", "text", "metrics", "extract", "sentences", "document", "seen", "ann",
+    {"base": ["errors", "types", "text", "inline", "metrics", "extract", "sentences", "document", "seen", "ann",
               "weights", "config", "questions", "citations", "ui"]},
     {"parse": ["convert", "convert_pdf", "convert_html", "convert_docx", "markdown", "corpus"],
      "store": ["lexical", "store", "store.format", "store.segments", "store.generations", "store.vectors"],

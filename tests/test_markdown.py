@@ -117,36 +117,3 @@ def test_include_lines_inside_code_are_never_quoted():
     assert code.kind == "code" and code.skip == ((13, 33),)
     assert code.text[13:33] == "{{#include tail.rs}}"
     assert [code.text[a:b] for a, b in split(code.text, code.skip, code=True)] == ["fn main() {}"]
-
-
-def test_reading_view_reads_link_labels_and_maps_back_to_the_source():
-    from qa.markdown import reading_view
-    src = ('Inspired by the [Cargo](https://doc.rust-lang.org/cargo/(x).html "t") idea, see <kbd>Ctrl</kbd>, '
-           '![a logo](logo.png) and [the guide][g].')
-    view, where = reading_view(src)
-    assert view == "Inspired by the Cargo idea, see  Ctrl , a logo and the guide."
-    assert len(where) == len(view) + 1 and where[-1] == len(src)
-    for word in ("Cargo", "Ctrl", "a logo", "the guide", "idea, see"):
-        a = view.index(word)
-        assert src[where[a]:where[a + len(word) - 1] + 1] == word  # a span read in the view cites the source
-    plain_text = "No markup here: 3 < 4 and [brackets] alone."
-    assert reading_view(plain_text) == (plain_text, list(range(len(plain_text) + 1)))
-
-
-def test_whole_links_never_cut_a_link_in_two():
-    from qa.markdown import reading_view, whole_links
-    t = "Astral has a [Discord server](https://discord.com/x), and <b>bold</b> text."
-    a, b = whole_links(t, 0, t.index("server") + len("server"))
-    assert t[a:b] == "Astral has a [Discord server](https://discord.com/x)"
-    assert reading_view(t[a:b])[0] == "Astral has a Discord server"
-    inside = (t.index("Discord"), t.index("server") + len("server"))
-    assert whole_links(t, *inside) == inside  # a span inside the label is the label's own characters
-    a, b = whole_links(t, t.index("<b>") + 1, t.index("bold") + 4)  # starts inside a tag
-    assert t[a:b] == "<b>bold"
-    assert whole_links("no markup", 0, 2) == (0, 2)
-
-
-def test_the_reading_view_leaves_inline_code_alone():
-    from qa.markdown import reading_view
-    t = "Run `uv lock --upgrade-package <package>` or see <b>this</b>."
-    assert reading_view(t)[0] == "Run `uv lock --upgrade-package <package>` or see  this ."

@@ -46,6 +46,16 @@ def test_lines_that_stand_alone_stay_apart():
         "## Install the server on a new machine", "Run the installer from the folder."]
 
 
+def test_a_line_wrapped_early_before_a_long_word_still_joins():
+    link = "[`python-build-standalone`](https://github.com/astral-sh/python-build-standalone)"
+    t = ("As Python does not publish official distributable CPython binaries, uv instead uses pre-built\n"
+         f"distributions from the Astral\n{link} project.\nIt is also used in many other Python projects.")
+    assert texts(t) == [t[:t.index(" project.") + 9], "It is also used in many other Python projects."]
+    # a short line whose next word would have fitted stays apart (a title above its text)
+    assert texts("Team notes\nWe met on Monday and decided to ship the release on Friday after the tests.")[0] \
+        == "Team notes"
+
+
 def test_quotes_stay_with_their_sentence():
     t = "“Quote here,” he said. Then more."
     assert texts(t) == ["“Quote here,” he said.", "Then more."]

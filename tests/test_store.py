@@ -423,6 +423,46 @@ def test_store_built_with_other_model_is_rebuilt(tmp_path, small_corpus, embedde
     assert st.load(store).manifest["model"] == Config().model
 
 
+def test_a_new_parser_rebuilds_copying_the_vectors_of_paragraphs_it_reads_as_before(tmp_path, small_corpus,
+                                                                                      embedder, monkeypatch):
+    store = tmp_path / "store"
+    first = Indexer(Config(), notice=quiet).open(small_corpus, store)
+    before = np.array(first.vectors.vectors)
+    n = first.stats.embedded_paragraphs
+
+    def outdate():
+        mpath = _gen(store) / "manifest.json"
+        m = json.loads(mpath.read_text())
+        m["parser"] -= 1
+        mpath.write_text(json.dumps(m))
+
+    outdate()
+    notices: list[str] = []
+    idx = Indexer(Config(), notice=notices.append).open(small_corpus, store)
+    assert idx.stats.rebuilt_reason and "parser" in idx.stats.rebuilt_reason
+    assert len([x for x in notices if "rebuild" in x]) == 1
+    assert idx.stats.embedded_files == 3  # every file parsed again ...
+    assert idx.stats.embedded_paragraphs == 0 and idx.stats.reused_paragraphs == n  # ... none embedded
+    assert np.array_equal(before, np.asarray(idx.vectors.vectors))
+    # a parser that splits sentences otherwise: those paragraphs are embedded again
+    import qa.indexer
+    whole = lambda text, skip=(), code=False: [(0, len(text))]  # noqa: E731
+    monkeypatch.setattr(qa.indexer, "split_sentences", whole)
+    outdate()
+    idx = Indexer(Config(), notice=quiet).open(small_corpus, store)
+    multi = sum(1 for pi in range(first.n_paragraphs) if len(first.sentence_rows(pi)) > 1)
+    assert 0 < multi <= idx.stats.embedded_paragraphs < n
+    assert idx.stats.embedded_paragraphs + idx.stats.reused_paragraphs == n
+    # a store embedded with another model, or another text per paragraph, is no donor
+    for key, other in (("model", "some-other-model"), ("passage", 1)):
+        mpath = _gen(store) / "manifest.json"
+        m = json.loads(mpath.read_text())
+        m["parser"], m[key] = m["parser"] - 1, other
+        mpath.write_text(json.dumps(m))
+        idx = Indexer(Config(), notice=quiet).open(small_corpus, store)
+        assert idx.stats.embedded_paragraphs == n and idx.stats.reused_paragraphs == 0, key
+
+
 def test_store_built_with_other_title_in_text_is_rebuilt(tmp_path, small_corpus, embedder):
     store = tmp_path / "store"
     with_title = Indexer(Config(), notice=quiet).open(small_corpus, store)
