@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from .inline import reading_view, view_spans
+from .inline import reading_view, view_of, view_spans
 
 ANSWERABLE_KINDS = ("body", "headline", "caption", "code")  # the kinds of paragraph answers come from
 
@@ -128,10 +128,8 @@ def json_passage_spans(j: dict, with_title: bool) -> list[tuple[str, list[tuple[
     sentences = [p.get("sentences") or [] for p in ps]
     out = []
     for i, p in enumerate(ps):
-        body, spans = p["text"], [(int(a), int(b)) for a, b in sentences[i]]
-        if kinds[i] != "code":
-            body, where = reading_view(body)
-            spans = view_spans(where, spans)
+        body, where = view_of(p["text"], kinds[i] == "code")
+        spans = view_spans(where, sentences[i])
         span = intro_of(kinds, sentences, i)
         text = passage_text(j.get("title"), with_intro(None if span is None else ps[i - 1]["text"][span[0]:span[1]],
                                                        body), with_title)

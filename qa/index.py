@@ -15,7 +15,7 @@ from . import store as st
 from .config import Config
 from .document import Document, Paragraph, from_json, intro_of, passage_text, with_intro
 from .embed import Embedder, get_embedder
-from .inline import reading_view
+from .inline import view_of
 from .lexical import BM25Index
 from .types import Citation, Passage, Quote
 
@@ -290,7 +290,7 @@ class Index:
         """What the indexer embedded and BM25-indexed for row `pi` (`document.json_passage_texts`)."""
         p = self.paragraphs[pi]
         intro = self.intro(pi)
-        body = p.text if p.kind == "code" else reading_view(p.text)[0]
+        body = view_of(p.text, p.kind == "code")[0]
         return passage_text(self.doc_of(pi).title, with_intro(None if intro is None else intro.text, body),
                             self.config.title_in_text)
 

@@ -89,6 +89,11 @@ def code_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in CODE_SPAN.finditer(text)]
 
 
+def view_of(text: str, code: bool) -> tuple[str, list[int]]:
+    """`reading_view` of prose; code as it stands (`<package>` and brackets are its own)."""
+    return (text, list(range(len(text) + 1))) if code else reading_view(text)
+
+
 def view_spans(where: list[int], spans) -> list[tuple[int, int]]:
     """Source spans (a paragraph's sentences) as spans of its view (`reading_view`'s map)."""
-    return [(bisect_left(where, a), bisect_left(where, b)) for a, b in spans]
+    return [(bisect_left(where, int(a)), bisect_left(where, int(b))) for a, b in spans]

@@ -19,7 +19,7 @@ from . import weights
 from .config import Config
 from .extract import command_unit, named_as_asked
 from .index import Index
-from .inline import reading_view, whole_links
+from .inline import view_of, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
 from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
 from .text import code_line, trim_answer
@@ -77,7 +77,7 @@ class ModelReader:
         for p in pieces:
             par = self.index.paragraphs[p.row]
             text = par.text[p.start:p.end]
-            views.append((text, list(range(len(text) + 1))) if par.kind == "code" else reading_view(text))
+            views.append(view_of(text, par.kind == "code"))
         out = []
         for sp, p, (_, where) in zip(self.spans.read(question, [v for v, _ in views]), pieces, views):
             if np.isfinite(sp.score):
