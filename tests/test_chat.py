@@ -105,6 +105,18 @@ def interrupt_soon(delay: float = 0.3) -> None:
     threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT)).start()
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_interrupts():
+    """A process started in the background by a non-interactive shell (`cmd &`) inherits
+    SIGINT ignored; a terminal's Ctrl-C raises KeyboardInterrupt, so that is what the tests get."""
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    if ignored:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 # -- the real REPL over the seeds ------------------------------------------------------------------
 def test_question_follow_up_and_commands(seeds_store, capsys, tmp_path):
     keys = "".join(f"{line}\r" for line in [Q1, Q2, ":sources", ":open 1", ":k 3", ":json", Q1, ":bogus"])
