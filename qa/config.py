@@ -97,6 +97,9 @@ class Config:
     w_sent_overlap: float = 1.2
     w_passage: float = 0.8
     w_type: float = 0.3
+    # an identifier asked for whose name says what is asked (`extract.name_fit`): SQuAD asks
+    # for none, so it moves only technical questions (bench/tech)
+    w_name: float = 1.0
     snippet_window: float = 0.6  # further snippets must score within this of the best
     max_snippets: int = 3
     # a question whose focus word the corpus never uses (and no passage word resembles)

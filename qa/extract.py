@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .text import CODE_SPAN, stem_all
+from .text import CODE_SPAN, stem_all, terms
 
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
            "Jan\\.?|Feb\\.?|Mar\\.?|Apr\\.?|Jun\\.?|Jul\\.?|Aug\\.?|Sept?\\.?|Oct\\.?|Nov\\.?|Dec\\.?")
@@ -102,7 +102,7 @@ _CODE_QUESTION = [(shape, re.compile(r"\b(?:what|which)\b(?:'s|\s+(?:is|are|was|
 _SHAPES = {
     "env": re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?"),
     "flag": re.compile(r"--?[A-Za-z][\w-]*(?:[ =]\S+)?"),
-    "path": re.compile(r"\S*[./~]\S*"),
+    "path": re.compile(r"(?=\S*[A-Za-z/~])\S*[./~]\S*"),  # not a version number (`0.8`)
     "command": re.compile(r".+", re.S),  # inline; a code block's command lines: `command_unit`
     "code": re.compile(r".+", re.S),
 }
@@ -141,6 +141,60 @@ def named_as_asked(sentence: str, start: int, end: int, question: str) -> bool:
     after = re.match(r"[`'\"]*\s+(\w+)", sentence[end:])
     before = re.search(r"(\w+)\s+(?:(?:the|a|an)\s+)?[`'\"]*$", sentence[:start])
     return any(m is not None and stem_all([m.group(1).lower()])[0] == noun for m in (after, before))
+
+
+# Identifiers are named for what they do (`UV_CACHE_DIR`, `--lib`); a name's words, split at
+# `_`, `-`, `.`, `/` and case changes
+_NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+# what a question sets aside: "a library rather than an app"
+_SET_ASIDE = re.compile(r"\b(?:rather\s+than|instead\s+of|other\s+than|as\s+opposed\s+to)\s+"
+                        r"(?:(?:an?|the)\s+)?([\w-]+(?:\s+[\w-]+)?)", re.I)
+# a name that turns off what it names (`--no-env-file`, `UV_NO_CACHE`, `--disable-pip-version-check`)
+# nouns for things with proper names rather than descriptive ones
+_PROPER = re.compile(r"(?:librar(?:y|ies)|crates?|packages?|modules?|tools?|backends?|plugins?|extensions?|"
+                     r"class(?:es)?|functions?|methods?|types?|traits?|macros?|structs?|enums?|interfaces?|"
+                     r"decorators?|classifiers?|urls?|actions?)")
+_OFF_WORDS = frozenset("no not disable without skip".split())
+_OFF_QUESTION = re.compile(r"\b(?:not|no|never|without|disabl\w*|stop\w*|prevent\w*|avoid\w*|skip\w*|"
+                           r"keep(?:s|ing)?\s+(?:[\w'-]+\s+){0,5}?from|"
+                           r"turn(?:s|ed|ing)?\s+off|opt(?:s|ing)?\s+out)\b|n't\b", re.I)
+
+
+def _alike(a: str, b: str) -> bool:
+    """Stems that name the same thing: equal, or one a 3+ letter beginning of the other (lib/librari)."""
+    short, long_ = sorted((a, b), key=len)
+    return short == long_ or (len(short) >= 3 and long_.startswith(short))
+
+
+def name_fit(identifier: str, question: str, weights: dict[str, float]) -> float:
+    """How well an identifier's name says what the question asks, in [-1, 1]: the weight
+    (`weights`: the question's terms and their idf) of the question's terms its name shares,
+    less that of its name's words the question lacks, over the question's (`UV_CACHE_DIR`
+    against `UV_INSTALL_DIR` for "where uv puts its cache directory"); 0 when the question asks
+    for something with a proper name (a library, a tool, a function); -1 for a name that says the opposite, a word the question sets
+    aside ("a library rather than an app": `--app`) or a word that turns off what it names
+    (`--no-env-file`) when the question asks for nothing to be off."""
+    name = stem_all([w.lower() for w in _NAME_WORD.findall(identifier)])
+    if not name or not weights:
+        return 0.0
+    aside = {t for m in _SET_ASIDE.finditer(question) for t in terms(m.group(1))}
+    if any(_alike(w, t) for w in name for t in aside):
+        return -1.0
+    if any(w in _OFF_WORDS for w in name) and not _OFF_QUESTION.search(question):
+        return -1.0
+    found = _code_question(question)
+    if found is None or _PROPER.fullmatch(found[1]):
+        return 0.0  # a library, a tool, a function: named, not described
+    shared = sum(wt for t, wt in weights.items() if t not in aside and any(_alike(w, t) for w in name))
+    idf = _idf_of(weights)
+    unshared = sum(idf(w) for w in set(name) if not any(_alike(w, t) for t in weights))
+    return max(-0.9, (shared - unshared) / max(sum(weights.values()), 1e-9))  # -1: the opposite only
+
+
+def _idf_of(weights: dict[str, float]):
+    """A name word's weight: the question's for its terms, their mean for another word."""
+    mean = sum(weights.values()) / max(len(weights), 1)
+    return lambda w: weights.get(w, mean)
 
 
 _COMMAND_LINE = re.compile(r"[ \t]*(?:(?P<prompt>(?:\$|%|>|PS>)[ \t]+\S)|[a-z][\w.+-]*(?:[ \t]+(?![=:])\S|[ \t]*$))")

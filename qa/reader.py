@@ -17,7 +17,7 @@ import numpy as np
 
 from . import weights
 from .config import Config
-from .extract import command_unit, named_as_asked
+from .extract import command_unit, name_fit, named_as_asked
 from .index import Index
 from .inline import view_of, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
@@ -135,8 +135,10 @@ class ModelReader:
     def identifier(self, an: Analysis, first: Snippet, span: tuple[int, int] | None) -> Citation | None:
         """For a question that asks for an identifier (`extract.code_kind`), the one of that
         shape in the first quote that the quote calls by the noun asked for ("the `X` variable"),
-        else the one the span model's span touches, else the nearest to it: the span model,
-        trained on prose, often takes the words around a code span."""
+        else, of those whose name does not say the opposite of what is asked (`extract.name_fit`),
+        the one the span model's span touches, else the one whose name says most of what is
+        asked, else the nearest to the span: the span model, trained on prose, often takes the
+        words around a code span."""
         row = self.index.row(first.doc, first.paragraph)
         text = self.index.paragraphs[row].text
         found = [(first.start + a, first.start + b)
@@ -144,8 +146,10 @@ class ModelReader:
         if not found:
             return None
         a, b = span if span is not None else (found[0][0], found[0][0])
-        found.sort(key=lambda f: (not named_as_asked(text, f[0], f[1], an.question),
-                                  span is not None and not (f[0] < b and a < f[1]),
+        weights = {t: self.index.bm25.idf_of(t) for t in an.qterms}
+        fit = {f: name_fit(text[f[0]:f[1]], an.question, weights) for f in found}
+        found.sort(key=lambda f: (not named_as_asked(text, f[0], f[1], an.question), fit[f] <= -1.0,
+                                  span is not None and not (f[0] < b and a < f[1]), -fit[f],
                                   min(abs(f[0] - a), abs(f[1] - b))))
         return self.index.cite(row, *found[0])
 
@@ -193,8 +197,8 @@ class ModelReader:
                     continue
                 mine = [near]
             mine.sort(key=lambda c: c.start)
-            if typed and not any(c.type_fit > 0 for c in mine):
-                continue
+            if typed and not any(c.type_fit > 0 and (c.name_fit >= 0 or cands[0].name_fit < 0) for c in mine):
+                continue  # nor one whose identifiers' names say less than nothing of what is asked
             score = mine[0].score + self.config.w_span * float(np.exp(sp.score - top))
             if score > best_score:  # its quote shows the best sentence score (as the lead)
                 best = replace(mine[0], end=max(mine[-1].end, mine[0].end), score=max(mine[0].score, cands[0].score))

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import ner, weights
 from .config import Config
-from .extract import answer_type, candidates, code_kind, command_unit
+from .extract import answer_type, candidates, code_kind, command_unit, name_fit
 from .index import Index
 from .text import QUESTION_WORDS, STOPWORDS, comment_only, normalize, stem_all, terms, words
 from .types import Citation, Passage, Snippet
@@ -80,6 +80,7 @@ class Candidate:
     passage: float
     type_fit: float
     score: float = 0.0
+    name_fit: float = 0.0  # for an identifier asked for: how well its name says what is asked
 
 
 @dataclass
@@ -200,30 +201,36 @@ class SentenceScorer:
                 st = self._sent_terms(int(r)) | title
                 ov = sum(w for t, w in weights.items() if t in st) / total
                 cands.append(Candidate(int(r), pi, int(a), int(b), float(c), ov, rel, 0.5))
-        self._fit(cands, question, qtype, frozenset(qterms))
+        self._fit(cands, question, qtype, weights)
         return cands, weights, total
 
-    def _fit(self, cands: list[Candidate], question: str, qtype: str | None, qterms: frozenset[str]) -> None:
+    def _fit(self, cands: list[Candidate], question: str, qtype: str | None, weights: dict[str, float]) -> None:
         """Each candidate's `type_fit`: 1 when it holds a phrase of the type asked for, 0 when
         it holds none, 0.5 when the question asks for no type; for a command, 1 for a command
-        line of a code block and 0.75 for inline code in prose."""
+        line of a code block and 0.75 for inline code in prose. For another identifier, its
+        `name_fit` too: the best `extract.name_fit` of those it holds."""
+        qterms = frozenset(weights)
+        named = bool(qtype and qtype.startswith("code:") and qtype != "code:command")
         for c in cands:
             par = self.index.paragraphs[c.pi]
             text = par.text[c.start:c.end]
+            c.name_fit = 0.0
             if qtype == "code:command" and par.kind == "code":  # a command line answers whole
                 c.type_fit = 1.0 if command_unit(text) else 0.0
             elif not qtype:
                 c.type_fit = 0.5
-            elif typed_phrases(text, qtype, qterms, question=question):
+            elif found := typed_phrases(text, qtype, qterms, question=question):
                 # a command is shown as a line to run more often than named inline in prose
                 c.type_fit = 0.75 if qtype == "code:command" else 1.0
+                if named:
+                    c.name_fit = max(name_fit(text[a:b], question, weights) for a, b in found)
             else:
                 c.type_fit = 0.0
 
     def _score(self, c: Candidate) -> float:
         cfg = self.config
         return (cfg.w_sent_cos * c.cos + cfg.w_sent_overlap * c.overlap + cfg.w_passage * c.passage
-                + cfg.w_type * c.type_fit)
+                + cfg.w_type * c.type_fit - cfg.w_name * (c.name_fit <= -1.0))
 
     # -- the best sentences ------------------------------------------------------------------
     def analyse(self, question: str, passages: Sequence[Passage], qvec: np.ndarray) -> "Analysis | None":
@@ -237,7 +244,7 @@ class SentenceScorer:
             if any(c.type_fit > 0.5 for c in cands):
                 qtype = code
             else:  # no identifier of that shape in these passages: read it as a prose question
-                self._fit(cands, original, qtype, frozenset(weights))
+                self._fit(cands, original, qtype, weights)
         if not cands:
             return None
         for c in cands:

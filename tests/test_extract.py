@@ -7,6 +7,7 @@ import pytest
 
 from qa import extract, ner
 from qa.extract import ANSWER_TYPES, KINDS, answer_type, candidates, is_organisation
+from qa.text import terms
 
 pytestmark = pytest.mark.unit
 
@@ -179,3 +180,24 @@ def test_bare_environment_variables_and_long_flags_count_but_prose_does_not():
     assert phrases(s, "code:env") == ["UV_CACHE_DIR"]
     assert phrases(s, "code:flag") == ["--cache-dir"]
     assert phrases(s, "code:code") == []  # only inline code: prose has none
+
+
+def test_name_fit_reads_what_an_identifiers_name_says():
+    def fit(identifier, q):
+        return extract.name_fit(identifier, q, {t: 1.0 for t in terms(q)})
+    q = "Which environment variable controls where uv puts its cache directory?"
+    assert fit("UV_CACHE_DIR", q) > fit("UV_INSTALL_DIR", q) > 0  # cache, dir(ectory); not install
+    assert fit("UV_INSTALL_PATH", q) < 0
+    q = "What flag do I give uv init to create a library rather than an app?"
+    assert fit("--lib", q) > 0 and fit("--app", q) == -1.0  # set aside: the opposite
+    q = "Which option loads a dotenv file?"
+    assert fit("--no-env-file", q) == -1.0 and fit("--env-file", q) > -1.0
+    # a name that turns something off answers a question that asks for it off
+    assert fit("UV_NO_MODIFY_PATH", "Which variable keeps the installer from editing my profile?") > -1.0
+    assert fit("--no-cache", "How do I avoid the cache?") == 0.0  # no identifier noun: no fit
+    # things with proper names are not described by them
+    assert fit("dotenvy", "What library does uv use to read dotenv files?") == 0.0
+
+
+def test_a_version_number_is_no_path():
+    assert phrases("Since `0.8` images set `UV_TOOL_BIN_DIR` to `/usr/local/bin`.", "code:path") == ["/usr/local/bin"]

@@ -104,6 +104,16 @@ DOCS = {
         High water 06:12
         ```
         """),
+    "folders.md": textwrap.dedent("""\
+        ## Folders
+
+        Use the `TERN_INSTALL_DIR` environment variable to configure the folder Tern is installed
+        into. Charts are cached as well: Tern looks for the chart cache folder in `TERN_CACHE_DIR`,
+        then in `~/.cache/tern`.
+
+        Logbooks are the default target for `tern new`, but can also be asked for with the
+        `--logbook` flag. The `--fleet` flag creates a fleet register instead.
+        """),
     "check.md": textwrap.dedent("""\
         ## Checking the logbook
 
@@ -223,6 +233,15 @@ def test_a_question_for_an_identifier_gets_the_code_span_of_that_shape(tern):
     assert any("`TERN_NO_PROFILE=1`" in s.text for s in env.snippets)
     if env.short_answer is not None:  # never a prose word for an environment variable
         assert env.text == "TERN_NO_PROFILE=1"
+
+
+def test_the_identifier_whose_name_says_what_is_asked_answers(tern):
+    """`extract.name_fit`: an identifier is named for what it does, and a name that says the
+    opposite of what is asked ("a fleet rather than a logbook": `--logbook`) never answers."""
+    cache = tern.ask("Which environment variable sets where Tern caches its charts?")
+    assert cache.text == "TERN_CACHE_DIR"
+    fleet = tern.ask("What flag do I give tern new to make a fleet register rather than a logbook?")
+    assert fleet.text == "--fleet" and "`--fleet`" in fleet.snippets[0].text
 
 
 def test_a_span_in_prose_never_displaces_the_identifier_asked_for(tern):
