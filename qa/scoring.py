@@ -28,6 +28,10 @@ from .types import Citation, Passage, Snippet
 _ANAPHORA = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|but|however|also|"
                        r"the (move|meeting|visit|statement|decision|country|group|ministry))\b", re.I)
 _NEG = re.compile(r"\b(not|never|no|without|none|neither|nor)\b|n't\b", re.I)
+# a sentence that states an exception answers a negated question ("not passed": "with the exception of")
+_EXCEPTION = re.compile(r"\b(?:except|exception|excluding|unless)\b", re.I)
+# a condition clause of a question, to its end or the next comma
+_CONDITION = re.compile(r"(?<=\w)\s+(?:when|if|unless|once)\s+[^,?]*", re.I)  # not "When did ...?"
 _CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|neither|nor|except|only|instead)\b|n't\b",
                   re.I)
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -296,7 +300,7 @@ class SentenceScorer:
         s_bigrams = set(zip(sl, sl[1:]))
         return {
             "cue": 1.0 if _CUE.search(original) else 0.0,
-            "neg_mismatch": 1.0 if _negated(original) and not _NEG.search(sent) else 0.0,
+            "neg_mismatch": 1.0 if _negated(original) and not (_NEG.search(sent) or _EXCEPTION.search(sent)) else 0.0,
             "num_missing": 1.0 if any(n not in p.text for n in nums) else 0.0,
             "cap_missing": min(2, sum(1 for t in cap_terms if t not in par)) / 2,
             "sent_missing": sum(1 for t in qt if t not in st) / max(len(qt), 1),
@@ -479,8 +483,10 @@ es por para qué cuándo cuando chi ha di che della dove quando quem em com não
 
 def _negated(question: str) -> bool:
     """Does the question negate what it asks? In a how-to or a question for an identifier,
-    "without" states a constraint ("How do I run it without installing it?"), not a negation."""
-    found = {m.group().lower() for m in _NEG.finditer(question)}
+    "without" states a constraint ("How do I run it without installing it?"), not a negation;
+    nor does a negation inside a "when"/"if" clause ("What is it set to when I haven't
+    configured it?": a default)."""
+    found = {m.group().lower() for m in _NEG.finditer(_CONDITION.sub(" ", question))}
     if found == {"without"} and (wants_code(question) or code_kind(question)):
         return False
     return bool(found)

@@ -114,6 +114,12 @@ DOCS = {
         Logbooks are the default target for `tern new`, but can also be asked for with the
         `--logbook` flag. The `--fleet` flag creates a fleet register instead.
         """),
+    "signals.md": textwrap.dedent("""\
+        ## Signals
+
+        When `tern watch` runs a command, Tern forwards every signal to the child process, with the
+        exception of SIGKILL and SIGCHLD.
+        """),
     "check.md": textwrap.dedent("""\
         ## Checking the logbook
 
@@ -303,6 +309,17 @@ def test_without_in_a_how_to_question_is_a_constraint_not_a_negation(tern):
         return tern.reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v).features["neg_mismatch"]
     assert neg("How do I install Tern on Linux without a package manager?") == 0.0
     assert neg("Which logbooks are not kept in plain text files?") == 1.0
+
+
+def test_a_negation_in_a_condition_or_met_by_an_exception_is_no_mismatch(tern):
+    """ "when I haven't set it" asks for a default, not a negated fact; "with the exception of"
+    states what a negated question asks for."""
+    def neg(q):
+        v = tern.index.embedder.encode_query(q)
+        return tern.reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v).features["neg_mismatch"]
+    assert neg("Where is the logbook stored when I haven't configured it?") == 0.0
+    assert neg("Where is the logbook not stored?") == 1.0
+    assert neg("Which signals does Tern not forward to the child process?") == 0.0
 
 
 def test_a_specific_term_the_documents_never_use_makes_a_yes_no_or_how_to_question_off_topic(tern):
