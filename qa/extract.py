@@ -197,6 +197,56 @@ def _idf_of(weights: dict[str, float]):
     return lambda w: weights.get(w, mean)
 
 
+# "Which Python implementations can ...?", "What signals are ...?": the answer may be a list
+_PLURAL_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?[a-z]{2,}[^s'u\W]s\s+(?:are|were|do|did|can|could|"
+                           r"have|has|had|does|will|would|should)\b", re.I)
+# an item of an enumeration, of one kind: an inline code span, a number, capitalised words
+# (at most `{k}` after the first)
+_ITEMS = {"code": r"`[^`\n]+`", "number": r"\d+(?:\.\d+)*",
+          "name": r"[A-Z][\w.+-]*(?:[ \t]+[A-Z][\w.+-]*){{0,{k}}}"}
+_SEP = r"(?P<sep>,\s+(?:(?:and|or)\s+)?|\s+(?:and|or)\s+)"
+
+
+def asks_plural(question: str) -> bool:
+    return bool(_PLURAL_ASKED.search(question))
+
+
+def enumeration(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> tuple[int, int]:
+    """The whole enumeration ("CPython, PyPy, Pyodide, and GraalPy") that the item at
+    [start:end) belongs to, within [lo:hi); the item alone when it is in none that ends with
+    "and" or "or". Items are of the item's kind (capitalised words, numbers, inline code); those
+    after it no longer than the longest before (not "GraalPy Python" of "GraalPy Python
+    implementations")."""
+    hi = len(text) if hi is None else hi
+    start0, end0 = start, end
+    if 0 < start and end < len(text) and text[start - 1] == "`" and text[end] == "`":
+        start, end = start - 1, end + 1  # code given without its backticks
+    kind = next((k for k, rx in _ITEMS.items() if re.fullmatch(rx.format(k=2), text[start:end])), None)
+    if kind is None:
+        return start, end
+    item = _ITEMS[kind]
+    before = re.compile(rf"(?<![\w`])(?P<item>{item.format(k=2)}){_SEP}$")
+    s, e, closed = start, end, False
+    longest = len(text[start:end].split())
+    while True:
+        m = before.search(text, lo, s)
+        if m is None:
+            break
+        closed = closed or bool(re.search(r"\b(?:and|or)\s+$", m.group("sep")))
+        longest = max(longest, len(m.group("item").split()))
+        s = m.start()
+    after = re.compile(rf"{_SEP}{item.format(k=longest - 1)}(?![\w`])")
+    while not closed:
+        m = after.match(text, e, hi)
+        if m is None:
+            break
+        closed = bool(re.search(r"\b(?:and|or)\s+$", m.group("sep")))
+        e = m.end()
+    if not closed or (s, e) == (start, end):
+        return start0, end0
+    return s, e
+
+
 _COMMAND_LINE = re.compile(r"[ \t]*(?:(?P<prompt>(?:\$|%|>|PS>)[ \t]+\S)|[a-z][\w.+-]*(?:[ \t]+(?![=:])\S|[ \t]*$))")
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import weights
 from .config import Config
-from .extract import command_unit, name_fit, named_as_asked
+from .extract import asks_plural, command_unit, enumeration, name_fit, named_as_asked
 from .index import Index
 from .inline import view_of, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
@@ -120,6 +120,8 @@ class ModelReader:
                 a, b = code_line(par.text, *trim_answer(par.text, spans[i].start, spans[i].end), within=first.end)
             else:
                 a, b = trim_answer(par.text, *whole_links(par.text, spans[i].start, spans[i].end))
+                if asks_plural(an.question):  # one item of a list read: the list
+                    a, b = enumeration(par.text, a, b, first.start, first.end)
             short = self.index.cite(row, a, b)
         elif short is None and first.code and an.wants_code and command_unit(first.text) \
                 and (first.intro is not None or an.qtype == "code:command"):

@@ -201,3 +201,27 @@ def test_name_fit_reads_what_an_identifiers_name_says():
 
 def test_a_version_number_is_no_path():
     assert phrases("Since `0.8` images set `UV_TOOL_BIN_DIR` to `/usr/local/bin`.", "code:path") == ["/usr/local/bin"]
+
+
+@pytest.mark.parametrize("text, item, whole", [
+    ("uv supports the CPython, PyPy, Pyodide, and GraalPy Python implementations.", "PyPy",
+     "CPython, PyPy, Pyodide, and GraalPy"),  # not "GraalPy Python": no longer than those before
+    ("Forwards all (with the exception of SIGKILL, SIGCHLD, SIGIO, and\nSIGPOLL) to it.", "SIGIO",
+     "SIGKILL, SIGCHLD, SIGIO, and\nSIGPOLL"),
+    ("The flags `--a`, `--b` or `--c` work.", "--b", "`--a`, `--b` or `--c`"),  # code without backticks
+    ("It rained in 1990, 1991 and 1992.", "1991", "1990, 1991 and 1992"),
+    ("In 2001, Smith and Jones won.", "Smith", "Smith and Jones"),  # items of one kind
+    ("Paris, the capital, is big.", "Paris", "Paris"),  # no "and"/"or": no enumeration
+    ("He met Kang Sun-nam in Pyongyang, and they talked.", "Kang Sun-nam", "Kang Sun-nam"),
+])
+def test_enumeration_is_the_whole_list_an_item_stands_in(text, item, whole):
+    a = text.index(item)
+    s, e = extract.enumeration(text, a, a + len(item))
+    assert text[s:e] == whole
+
+
+def test_asks_plural():
+    assert extract.asks_plural("Which Python implementations can uv work with?")
+    assert extract.asks_plural("Which signals are not passed through to the child?")
+    assert not extract.asks_plural("What country is it in?")
+    assert not extract.asks_plural("What process is called osmosis?")  # not a plural noun

@@ -330,3 +330,9 @@ def test_a_specific_term_the_documents_never_use_makes_a_yes_no_or_how_to_questi
     assert off_topic(tern, "How do I make nox record the tide?") == 1.0
     assert off_topic(tern, "Is the logbook tied to one boat?") == 0.0  # "tied": a common word, maybe a paraphrase
     assert off_topic(tern, "Does Tern keep logbooks in plain text files?") == 0.0
+
+
+def test_a_plural_question_gets_the_whole_list_an_item_read_stands_in(tern):
+    a = tern.ask("Which signals does Tern not forward to the child process?")
+    assert a.text == "SIGKILL and SIGCHLD"
+    assert tern.index.quoted(a.short_answer) == "SIGKILL and SIGCHLD"
