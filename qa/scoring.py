@@ -117,7 +117,8 @@ def typed_phrases(sentence: str, qtype: str, qterms: set[str] | frozenset[str],
     out: `--tide` answers "Which flag records the tide?", `uv sync` not "Which uv sync flag ...?"."""
     if qtype.startswith("code"):
         q = question.lower()
-        return [(s, e) for s, e in candidates(sentence, qtype) if sentence[s:e].lower() not in q]
+        return [(s, e) for s, e in candidates(sentence, qtype)  # `mut` is not written in "mutable"
+                if not re.search(rf"(?<![\w-]){re.escape(sentence[s:e].lower())}(?![\w-])", q)]
     out = []
     for s, e in candidates(sentence, qtype):
         t = set(stem_all([w for w in words(sentence[s:e]) if w not in STOPWORDS]))

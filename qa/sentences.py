@@ -97,8 +97,14 @@ CODE_LINES = 12  # a code block is quoted in runs of at most this many lines
 _PROMPT_LINE = re.compile(r"[ \t]*(?:\$|>>>|PS>)[ \t]")
 
 
+# inline HTML: a comment (`<!-- ignore -->`: its "!" ends no sentence) or a tag
+_INLINE_HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>\n]*>")
+
+
 def _mask_code(unit: str) -> str:
-    """`unit` with the punctuation inside inline code spans replaced (same length)."""
+    """`unit` with the punctuation inside inline code spans and inline HTML replaced (same length)."""
+    if "<" in unit:
+        unit = _INLINE_HTML.sub(lambda m: "<" + _NOT_WORD.sub("x", m.group()[1:-1]) + ">", unit)
     if "`" not in unit:
         return unit
     return CODE_SPAN.sub(lambda m: m.group(1) + _NOT_WORD.sub("x", m.group(2)) + m.group(1), unit)
@@ -141,7 +147,7 @@ def split(text: str, skip: tuple[tuple[int, int], ...] = (), code: bool = False)
 
     Sentences run across the single line breaks of hard-wrapped text; lines that stand on
     their own (list items, headings, chrome, short lines) are boundaries (`_units`); inline
-    code is atomic. The spans index `text` exactly: a sentence's text keeps its inner line breaks.
+    code and inline HTML are atomic. The spans index `text` exactly: a sentence's text keeps its inner line breaks.
     """
     if code:
         return split_code(text, skip)

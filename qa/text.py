@@ -50,7 +50,7 @@ def terms(text: str) -> list[str]:
 
 
 _EMPHASIS = "*_~"
-_DUNDER = re.compile(r"_+[A-Za-z0-9]\w*_+")
+_DUNDER = re.compile(r"__[A-Za-z0-9]\w*__")  # `_word_` outside code is emphasis
 _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">", "“": "”", '"': '"', "'": "'"}
 
 

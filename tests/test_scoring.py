@@ -76,3 +76,7 @@ def test_an_identifier_is_left_out_only_when_the_question_writes_it_out():
     q = "Which uv sync flag records the tide?"
     found = [s[a:b] for a, b in typed_phrases(s, "code:code", frozenset(terms(q)), question=q)]
     assert found == ["--tide"]  # its word is the question's, but the question does not name it
+    s = "Make them mutable by adding `mut`, or declare them with the `const` keyword."
+    q = "What keyword makes a variable mutable, and which declares a constant?"
+    found = [s[a:b] for a, b in typed_phrases(s, "code:code", frozenset(terms(q)), question=q)]
+    assert found == ["mut", "const"]  # written in "mutable" and "constant", but not as words

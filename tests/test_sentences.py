@@ -102,6 +102,15 @@ def test_inline_code_is_atomic():
 
 
 @pytest.mark.unit
+def test_inline_html_is_atomic():
+    text = ("It is in [_TOML_][toml]<!-- ignore --> (_Obvious_) format. A <b>bold</b> word! "
+            "An <img alt=\"a.b? c\"> icon.")
+    assert [text[a:b] for a, b in split(text)] == [
+        "It is in [_TOML_][toml]<!-- ignore --> (_Obvious_) format.", "A <b>bold</b> word!",
+        "An <img alt=\"a.b? c\"> icon."]
+
+
+@pytest.mark.unit
 def test_code_blocks_are_quoted_in_runs_of_lines():
     text = "import os\n\nx = 1\nprint(x)\n\n" + "\n".join(f"line {i}" for i in range(14))
     spans = [text[a:b] for a, b in split(text, code=True)]

@@ -120,6 +120,12 @@ DOCS = {
         When `tern watch` runs a command, Tern forwards every signal to the child process, with the
         exception of SIGKILL and SIGCHLD.
         """),
+    "keywords.md": textwrap.dedent("""\
+        ## Keywords
+
+        In a tide script, you declare a constant using the `const` keyword instead of the `let`
+        keyword.
+        """),
     "check.md": textwrap.dedent("""\
         ## Checking the logbook
 
@@ -347,3 +353,19 @@ def test_a_plural_question_gets_the_whole_list_an_item_read_stands_in(tern):
         v = tern.index.embedder.encode_query(q)
         reading = reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
         assert reading.short is not None and tern.index.quoted(reading.short) == short
+
+
+def test_an_identifier_whose_name_says_what_is_asked_answers_before_the_one_the_span_touches(tern):
+    import numpy as np
+    from qa.reader import ModelReader
+    from qa.spans import Span
+
+    class Spans:  # the span model, trained on prose, backs `let` (read without backticks)
+        def read(self, question, texts):
+            return [Span(t.index(" let") + 1, t.index(" let") + 4, 9.0, 0.0, 0.99) if " let" in t
+                    else Span(0, 0, -np.inf, 0.0, 0.0) for t in texts]
+    q = "Which keyword declares a constant in a tide script?"
+    reader = ModelReader(tern.index, tern.config, spans=Spans())
+    v = tern.index.embedder.encode_query(q)
+    reading = reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
+    assert reading.short is not None and tern.index.quoted(reading.short) == "const"

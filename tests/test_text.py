@@ -14,6 +14,7 @@ pytestmark = pytest.mark.unit
     ("**Cargo.toml**", "Cargo.toml"),
     ("`__init__`", "__init__"),                      # inside code nothing else is touched
     ("__init__", "__init__"),                        # a dunder name is not bold "init"
+    ("_dependencies_", "dependencies"),              # but `_word_` is emphasis
     ("[the label", "the label"),                     # an unpaired bracket
     ("(see above)", "(see above)"),                  # a paired one stays
     ("$ 5 million", "$ 5 million"),                  # money, not a prompt
