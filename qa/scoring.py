@@ -37,7 +37,7 @@ _CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|nei
 _POSSESSIVE = re.compile(r"['’]s?$")
 _GENERIC = frozenset("""name names kind type sort year years day days date week weekday month time
 city country place town state region person people thing things many much long far number
-job jobs role position title occupation profession""".split())
+job jobs role position title occupation profession happen happens happened occur occurs occurred""".split())
 # verbs that carry little of what a question is about ("How do I make nox use uv?")
 _LIGHT = frozenset("make makes made use uses using used get gets got getting have has had let lets take takes want "
                    "need set put keep give go".split())

@@ -307,6 +307,8 @@ def test_a_name_the_documents_never_use_makes_the_question_off_topic(tern):
     assert tern.ask("Is there an official way to install Tern on FreeBSD?").abstained
     assert off_topic(tern, "Can I install Tern on Linux?") == 0.0
     assert off_topic(tern, "Can I install Tern on Linnux?") == 0.0  # a misspelt name the corpus uses
+    # "happens" asks what follows; it is no focus the documents must use
+    assert off_topic(tern, "What happens when Tern updates itself?") == 0.0
 
 
 def test_without_in_a_how_to_question_is_a_constraint_not_a_negation(tern):
