@@ -4,7 +4,8 @@ Line rules cannot tell a heading from prose, a link-reference definition from a 
 `<Listing>` tag from text; the parser can. Each block keeps the source characters it came from,
 so a citation into a paragraph slices the file's text exactly. What is answered from: prose,
 lists, block quotes, tables and code. What is kept but never answered from: headings (they name
-the section), raw HTML and comments, include directives. What is dropped: link-reference
+the section), raw HTML and comments, paragraphs that are one inline element (a caption),
+include directives. What is dropped: link-reference
 definitions, thematic breaks, front matter (its title and date are read).
 """
 from __future__ import annotations
@@ -56,6 +57,9 @@ def front_matter(text: str) -> FrontMatter | None:
     return FrontMatter(m.end(), found.get("title") or None, date)
 
 
+# a paragraph that is one inline element, a caption or a label (mdBook's
+# `<span class="filename">Filename: src/main.rs</span>`): markup, not prose
+_WRAPPED = re.compile(r"\s*<([A-Za-z][\w-]*)\b[^<>]*>[^<>]*</\1>\s*", re.S)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|!?\[([^\]]*)\]\[[^\]]*\]")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<!--.*?-->", re.S)
 
@@ -132,7 +136,8 @@ def blocks(text: str) -> list[Block]:
         if t.type == "paragraph_open":
             inline = tokens[i + 1].content if i + 1 < len(tokens) else ""
             lines = [ln for ln in inline.split("\n") if ln.strip()]
-            kind = "directive" if lines and all(DIRECTIVE.match(ln) for ln in lines) else "body"
+            kind = "directive" if lines and all(DIRECTIVE.match(ln) for ln in lines) else \
+                "html" if _WRAPPED.fullmatch(inline) else "body"
             leaves.append((a, b, container, kind, "", 0))
             i += 3
             continue

@@ -52,6 +52,16 @@ def test_html_blocks_comments_and_component_tags_are_html():
                            ("body", "Prose.")]
 
 
+def test_a_paragraph_that_is_one_inline_element_is_html():
+    text = ('<span class="filename">Filename: src/main.rs</span>\n\n```rust\nfn main() {}\n```\n\n'
+            '<span class="caption">Listing 1-2: Contents of *Cargo.toml*</span>\n\n'
+            "A <b>bold</b> word is prose.\n")
+    assert kinds(text) == [("html", '<span class="filename">Filename: src/main.rs</span>'),
+                           ("code", "fn main() {}"),
+                           ("html", '<span class="caption">Listing 1-2: Contents of *Cargo.toml*</span>'),
+                           ("body", "A <b>bold</b> word is prose.")]
+
+
 def test_include_directives_are_directives_in_prose_and_in_code():
     text = "{{#include ../listings/ch01/output.txt}}\n\n```rust\n{{#rustdoc_include ../src/main.rs:here}}\n```\n"
     assert [k for k, _ in kinds(text)] == ["directive", "directive"]
