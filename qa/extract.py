@@ -96,8 +96,10 @@ _CODE_NOUNS = (
              r"headers?|endpoints?"),
 )
 # (a noun with a possessive is not what is asked for: "which tool's workspaces ...?")
+# (nor one after an auxiliary: "What does the `dyn` keyword do?" asks what it does)
 _CODE_QUESTION = [(shape, re.compile(r"\b(?:what|which)\b(?:'s|\s+(?:is|are|was|were))?\s+(?:the\s+|an?\s+)?"
-                                     rf"(?:[\w.-]+\s+){{0,3}}?(?P<noun>{nouns})\b(?!['’]s\b)", re.I))
+                                     r"(?:(?!(?:does|do|did|can|could|should|will|would)\b)[\w.-]+\s+){0,3}?"
+                                     rf"(?P<noun>{nouns})\b(?!['’]s\b)", re.I))
                   for shape, nouns in _CODE_NOUNS]
 _SHAPES = {
     "env": re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?"),

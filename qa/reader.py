@@ -137,10 +137,10 @@ class ModelReader:
     def identifier(self, an: Analysis, first: Snippet, span: tuple[int, int] | None) -> Citation | None:
         """For a question that asks for an identifier (`extract.code_kind`), the one of that
         shape in the first quote that the quote calls by the noun asked for ("the `X` variable"),
-        else, of those whose names say something of what is asked (`extract.name_fit`; then
-        those that say nothing, and last those that say the opposite), the one the span model's
-        span touches, else the one whose name says most, else the nearest to the span: the span
-        model, trained on prose, often takes the words around a code span."""
+        else the one whose name says most of what is asked (`extract.name_fit`; a name that
+        says the opposite last), and of those alike the one the span model's span touches, else
+        the nearest to it: the span model, trained on prose, often takes the words around a
+        code span, or a cell beside the one asked for."""
         row = self.index.row(first.doc, first.paragraph)
         text = self.index.paragraphs[row].text
         found = [(first.start + a, first.start + b)
@@ -150,8 +150,8 @@ class ModelReader:
         a, b = span if span is not None else (found[0][0], found[0][0])
         weights = {t: self.index.bm25.idf_of(t) for t in an.qterms}
         fit = {f: name_fit(text[f[0]:f[1]], an.question, weights) for f in found}
-        found.sort(key=lambda f: (not named_as_asked(text, f[0], f[1], an.question), fit[f] <= -1.0, fit[f] <= 0,
-                                  span is not None and not (f[0] < b and a < f[1]), -fit[f],
+        found.sort(key=lambda f: (not named_as_asked(text, f[0], f[1], an.question), -fit[f],
+                                  span is not None and not (f[0] < b and a < f[1]),
                                   min(abs(f[0] - a), abs(f[1] - b))))
         return self.index.cite(row, *found[0])
 

@@ -32,6 +32,8 @@ _NEG = re.compile(r"\b(not|never|no|without|none|neither|nor)\b|n't\b", re.I)
 _EXCEPTION = re.compile(r"\b(?:except|exception|excluding|unless)\b", re.I)
 # a condition clause of a question, to its end or the next comma
 _CONDITION = re.compile(r"(?<=\w)\s+(?:when|if|unless|once)\s+[^,?]*", re.I)  # not "When did ...?"
+# a line that starts an item of its own: a list item or a table row
+_OWN_ITEM = re.compile(r"[ \t]*(?:[-*+•]\s|\d{1,3}[.)]\s|\|)")
 _CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|neither|nor|except|only|instead)\b|n't\b",
                   re.I)
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -403,7 +405,9 @@ class SentenceScorer:
         if _ANAPHORA.match(text[start:end]) and c.row - 1 >= first:
             start = int(idx.sentence_spans[c.row - 1][1])
         elif c.end - c.start < 60 and c.row + 1 < last:
-            end = int(idx.sentence_spans[c.row + 1][2])
+            nxt = int(idx.sentence_spans[c.row + 1][1])
+            if not _OWN_ITEM.match(text, text.rfind("\n", 0, nxt) + 1 if "\n" in text[c.end:nxt] else nxt):
+                end = int(idx.sentence_spans[c.row + 1][2])  # (not the next item of a list or table)
         return start, end
 
     def introduced(self, c: Candidate, code: bool = False) -> Candidate | None:

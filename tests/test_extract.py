@@ -135,6 +135,7 @@ def test_dates_match_whole_phrases():
     ("Who did Shoigu meet?", None),
     ("How do I install it?", None),
     ("Which other tool's workspaces inspired these?", None),  # the workspaces', not the tool's name
+    ("What does the dyn keyword do?", None),  # what it does, not an identifier
 ])
 def test_code_kind(question, kind):
     assert extract.code_kind(question) == kind

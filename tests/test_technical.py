@@ -126,6 +126,13 @@ DOCS = {
         In a tide script, you declare a constant using the `const` keyword instead of the `let`
         keyword.
         """),
+    "glossary.md": textwrap.dedent("""\
+        ## Glossary
+
+        - **`tern moor`**: Note where the boat is moored.
+        - **`tern weigh`**: Note when the anchor is weighed.
+        - **`tern crew`**: List who is aboard.
+        """),
     "check.md": textwrap.dedent("""\
         ## Checking the logbook
 
@@ -371,3 +378,8 @@ def test_an_identifier_whose_name_says_what_is_asked_answers_before_the_one_the_
     v = tern.index.embedder.encode_query(q)
     reading = reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
     assert reading.short is not None and tern.index.quoted(reading.short) == "const"
+
+
+def test_a_short_list_item_is_quoted_alone_not_with_the_next_item(tern):
+    a = tern.ask("What does tern weigh note?")
+    assert a.snippets[0].text == "- **`tern weigh`**: Note when the anchor is weighed."
