@@ -148,8 +148,8 @@ class ModelReader:
         if not found:
             return None
         a, b = span if span is not None else (found[0][0], found[0][0])
-        weights = {t: self.index.bm25.idf_of(t) for t in an.qterms}
-        fit = {f: name_fit(text[f[0]:f[1]], an.question, weights) for f in found}
+        idf = {t: self.index.bm25.idf_of(t) for t in an.qterms}
+        fit = {f: name_fit(text[f[0]:f[1]], an.question, idf) for f in found}
         found.sort(key=lambda f: (not named_as_asked(text, f[0], f[1], an.question), -fit[f],
                                   span is not None and not (f[0] < b and a < f[1]),
                                   min(abs(f[0] - a), abs(f[1] - b))))

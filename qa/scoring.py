@@ -406,7 +406,7 @@ class SentenceScorer:
             start = int(idx.sentence_spans[c.row - 1][1])
         elif c.end - c.start < 60 and c.row + 1 < last:
             nxt = int(idx.sentence_spans[c.row + 1][1])
-            if not _OWN_ITEM.match(text, text.rfind("\n", 0, nxt) + 1 if "\n" in text[c.end:nxt] else nxt):
+            if not ("\n" in text[c.end:nxt] and _OWN_ITEM.match(text, text.rfind("\n", 0, nxt) + 1)):
                 end = int(idx.sentence_spans[c.row + 1][2])  # (not the next item of a list or table)
         return start, end
 
