@@ -111,6 +111,8 @@ _SHAPES = {
 # bare identifiers outside backticks that cannot be prose: UV_CACHE_DIR, --no-project
 _BARE = {"env": re.compile(r"(?<![\w`$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w`])"),
          "flag": re.compile(r"(?<![\S`])--[a-z][\w-]*(?![\w`-])")}
+# a file name or path set in emphasis, as some books write them (`_Cargo.lock_`, `*src/main.rs*`)
+_EMPHASIS_PATH = re.compile(r"(?<![\w*])[_*]((?=[^\s_*]*[A-Za-z])[\w~-]*(?:[./][\w~-]+)+/?)[_*](?![\w*])")
 # the same inside a longer inline command: `UV_NO_CACHE=1 uv sync --no-install-project`
 _INSIDE = {"env": re.compile(r"(?<![\w$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?(?!\w)"),
            "flag": re.compile(r"(?<!\S)--?[A-Za-z][\w-]*(?:=\S+)?(?![\w-])")}
@@ -284,6 +286,8 @@ def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
     bare = _BARE.get(kind.partition(":")[2])
     if bare is not None:
         out += [m.span() for m in bare.finditer(sentence) if not any(a <= m.start() < b for a, b in spans)]
+    if kind == "code:path" and ("_" in sentence or "*" in sentence):  # a file name in emphasis: _Cargo.lock_
+        out += [m.span(1) for m in _EMPHASIS_PATH.finditer(sentence) if not any(a <= m.start() < b for a, b in spans)]
     return sorted(out)
 
 

@@ -1,7 +1,7 @@
-"""Inline markup in prose, read past: a link as its label, a tag as a space, with a map back to
-the source characters, so what is read or embedded cites the file's own text. Base level: the
-indexer embeds this view and the reader reads it (a URL is dozens of word pieces of noise to
-models trained on prose)."""
+"""Inline markup in prose, read past: a link as its label, emphasis as its words, a tag as a
+space, with a map back to the source characters, so what is read or embedded cites the file's
+own text. Base level: the indexer embeds this view and the reader reads it (a URL is dozens of
+word pieces of noise to models trained on prose)."""
 from __future__ import annotations
 
 import re
@@ -9,52 +9,69 @@ from bisect import bisect_left
 
 from .text import CODE_SPAN
 
-# what a reader skips in a Markdown paragraph: a link's or image's target (its label stays), and
-# inline HTML tags and comments
+# what a reader skips in a Markdown paragraph: a link's or image's target (its label stays),
+# emphasis marks (`_Cargo.toml_`, `**bold**`: the words stay; not `snake_case` inside a word),
+# inline HTML tags and comments, and a block quote's `>` at each line's start
+_EMPHASIS_RX = (r"(?<![\w*])\*\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*\*(?![\w*])"
+                r"|(?<![\w_])__(?=[^\s_])([^_]+?)(?<=[^\s_])__(?![\w_])"
+                r"|(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])"
+                r"|(?<![\w_])_(?=[^\s_])((?:[^_]|(?<=\w)_(?=\w))+?)(?<=[^\s_])_(?![\w_])")
+_EMPHASIS = re.compile(_EMPHASIS_RX)
 _VIEW = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)"
-                   r"|!?\[([^\]\n]*)\]\[[^\]\n]*\]|<!--.*?-->|</?[A-Za-z][^<>\n]*>", re.S)
+                   r"|!?\[([^\]\n]*)\]\[[^\]\n]*\]|" + _EMPHASIS_RX +
+                   r"|<!--.*?-->|</?[A-Za-z][^<>\n]*>|(?m:^[ \t]*>[ \t]?)", re.S)
+_MARKS = re.compile(r"[\[<`*_]|^[ \t]*>", re.M)  # a text without these has no markup to read past
 
 
-def _markup(text: str):
-    """The links, images and tags of a prose text, outside its inline code (`<package>` in
-    code is a placeholder, not a tag)."""
+def _markup(text: str, rx: re.Pattern = _VIEW):
+    """The links, images, emphasis and tags of a prose text, outside its inline code
+    (`<package>` in code is a placeholder, not a tag; `_x_` there is a name)."""
     code = code_spans(text) if "`" in text else []
-    for m in _VIEW.finditer(text):
+    for m in rx.finditer(text):
         if not any(a <= m.start() < b for a, b in code):
             yield m
 
 
 def _label(m: re.Match) -> int:
-    """The group of a link's or image's label in a `_VIEW` match; 0 for a tag or comment."""
-    return 1 if m.group(1) is not None else 2 if m.group(2) is not None else 0
+    """The group of a link's or image's label, or of emphasised words, in a `_VIEW` (or
+    `_EMPHASIS`) match; 0 for a tag, a comment or a quote's `>`."""
+    return next((g for g in range(1, m.re.groups + 1) if m.group(g) is not None), 0)
 
 
-def reading_view(text: str) -> tuple[str, list[int]]:
-    """`text` as a reader should read it: links and images as their labels, inline tags gone,
-    inline code without its backticks. Also, for each character of the view, the offset of the
-    source character it stands for (and one more entry: the source's end), so a span read in
-    the view cites the source. The models were trained on prose; a URL is dozens of word
-    pieces of noise to them."""
-    if "[" not in text and "<" not in text and "`" not in text:
-        return text, list(range(len(text) + 1))
+def _read_past(text: str, where: list[int], matches) -> tuple[str, list[int]]:
+    """`text` with each match replaced by its label (`_label`) or, a tag, by a space (it still
+    parts two words); `where` (source offsets of `text`'s characters, and its end) carried along."""
     out: list[str] = []
-    where: list[int] = []
+    kept: list[int] = []
     pos = 0
-    for m in _markup(text):
+    for m in matches:
         out.append(text[pos:m.start()])
-        where.extend(range(pos, m.start()))
+        kept.extend(where[pos:m.start()])
         g = _label(m)
         if g:
             a, b = m.span(g)
             out.append(text[a:b])
-            where.extend(range(a, b))
-        else:  # a tag between two words still parts them
+            kept.extend(where[a:b])
+        else:
             out.append(" ")
-            where.append(m.start())
+            kept.append(where[m.start()])
         pos = m.end()
     out.append(text[pos:])
-    where.extend(range(pos, len(text) + 1))
-    view = "".join(out)
+    kept.extend(where[pos:])
+    return "".join(out), kept
+
+
+def reading_view(text: str) -> tuple[str, list[int]]:
+    """`text` as a reader should read it: links and images as their labels, emphasis marks and
+    inline tags gone, inline code without its backticks. Also, for each character of the view,
+    the offset of the source character it stands for (and one more entry: the source's end), so
+    a span read in the view cites the source. The models were trained on prose; a URL is dozens
+    of word pieces of noise to them."""
+    if not _MARKS.search(text):
+        return text, list(range(len(text) + 1))
+    view, where = _read_past(text, list(range(len(text) + 1)), _markup(text))
+    if view != text and ("_" in view or "*" in view):  # emphasis inside a label: [_TOML_][toml]
+        view, where = _read_past(view, where, _markup(view, _EMPHASIS))
     if "`" not in view:
         return view, where
     out, kept, pos = [], [], 0
@@ -71,7 +88,7 @@ def whole_links(text: str, start: int, end: int) -> tuple[int, int]:
     """[start, end) widened so that it cuts no link, image or tag in two: an answer that
     ends inside a link's label runs to the end of its target, and reads as the label
     (`reading_view`). One inside a label stays as it is."""
-    if "[" not in text and "<" not in text:
+    if not _MARKS.search(text):
         return start, end
     for m in _markup(text):
         a, b = m.span()

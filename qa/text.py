@@ -95,9 +95,16 @@ def trim_answer(text: str, start: int, end: int) -> tuple[int, int]:
                 return _trim_space(text, s, e, start, end)
             break
         if not _DUNDER.fullmatch(text, s, e):  # __init__ is a name, not bold "init"
-            while s < e and text[s] in _EMPHASIS:
+            for n in (2, 1):  # a pair around the whole answer: **Cargo.toml**, _dependencies_
+                mark = text[s:s + n]
+                if e - s > 2 * n and mark[:1] in _EMPHASIS and mark == mark[0] * n \
+                        and text[e - n:e] == mark and mark[0] not in text[s + n:e - n]:
+                    s, e = s + n, e - n
+            # a lone mark at an edge goes; one that pairs with a mark inside the answer stays:
+            # "_Cargo.toml_ file" reads as "Cargo.toml file" (`inline.reading_view`)
+            while s < e and text[s] in _EMPHASIS and text[s] not in text[s + 1:e]:
                 s += 1
-            while e > s and text[e - 1] in _EMPHASIS:
+            while e > s and text[e - 1] in _EMPHASIS and text[e - 1] not in text[s:e - 1]:
                 e -= 1
         if s < e and text[s] in _PAIRS and _PAIRS[text[s]] not in text[s + 1:e]:
             s += 1

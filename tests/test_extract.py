@@ -226,3 +226,8 @@ def test_asks_plural():
     assert extract.asks_plural("Which signals are not passed through to the child?")
     assert not extract.asks_plural("What country is it in?")
     assert not extract.asks_plural("What process is called osmosis?")  # not a plural noun
+
+
+def test_a_file_name_set_in_emphasis_is_a_path():
+    s = "Cargo writes _Cargo.lock_ and builds into _target/debug_ from *src/main.rs*; _this_ is no path."
+    assert phrases(s, "code:path") == ["Cargo.lock", "target/debug", "src/main.rs"]

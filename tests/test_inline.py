@@ -60,3 +60,16 @@ def test_prose_is_embedded_as_it_reads_and_code_as_it_stands():
     assert [t1[a:b] for a, b in s1] == [code]
     assert json_passage_texts(j, with_title=False) == ["Powered by the dotenvy crate. Run this:",
                                                        "Run this:\n" + code]
+
+
+def test_emphasis_and_quote_marks_are_read_past_and_names_are_not():
+    src = ("> Modify the _Cargo.toml_ file, the [_TOML_][t] **format**,\n> not *this* or "
+           "snake_case_name, _hello_cargo_, `_x_` or 2 * 3 * 4.")
+    view, where = reading_view(src)
+    assert view == (" Modify the Cargo.toml file, the TOML format,\n not this or "
+                    "snake_case_name, hello_cargo, _x_ or 2 * 3 * 4.")
+    for word in ("Cargo.toml", "TOML", "format", "hello_cargo", "_x_"):
+        a = view.index(word)
+        assert src[where[a]:where[a + len(word) - 1] + 1] == word
+    a, b = whole_links(src, src.index("toml_"), src.index(" file"))  # starts inside the emphasis
+    assert src[a:b] == "_Cargo.toml_"

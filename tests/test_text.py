@@ -15,6 +15,8 @@ pytestmark = pytest.mark.unit
     ("`__init__`", "__init__"),                      # inside code nothing else is touched
     ("__init__", "__init__"),                        # a dunder name is not bold "init"
     ("_dependencies_", "dependencies"),              # but `_word_` is emphasis
+    ("_Cargo.toml_ file", "_Cargo.toml_ file"),      # a pair inside stays whole (it reads "Cargo.toml file")
+    ("**bold**", "bold"),
     ("[the label", "the label"),                     # an unpaired bracket
     ("(see above)", "(see above)"),                  # a paired one stays
     ("$ 5 million", "$ 5 million"),                  # money, not a prompt
