@@ -92,6 +92,9 @@ class Config:
     # choosing the first quote (qa/reader.py); large: the best span's sentence always leads.
     # 1: chosen on half of squad-v1.1's articles, best on the other half too (bench/reader.py)
     w_span: float = 1.0
+    # a span this sure (its share against no answer) keeps its sentence as the quote, rather
+    # than the code block the sentence introduces ("... two variants, `Ok` and `Err`, as follows:")
+    reader_sure: float = 0.9
     top_k: int = 5
     w_sent_cos: float = 1.0
     w_sent_overlap: float = 1.2

@@ -203,7 +203,8 @@ def _idf_of(weights: dict[str, float]):
 
 # "Which Python implementations can ...?", "What signals are ...?": the answer may be a list
 _PLURAL_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?[a-z]{2,}[^s'u\W]s\s+(?:are|were|do|did|can|could|"
-                           r"have|has|had|does|will|would|should)\b", re.I)
+                           r"have|has|had|does|will|would|should)\b"
+                           r"|\b(?:which|what)\s+(?:are|were)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?[a-z]{2,}[^s'u\W]s\b", re.I)
 # an item of an enumeration, of one kind: an inline code span, a number, capitalised words
 # (at most `{k}` after the first)
 _ITEMS = {"code": r"`[^`\n]+`", "number": r"\d+(?:\.\d+)*",

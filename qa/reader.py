@@ -96,7 +96,14 @@ class ModelReader:
         if an.off_topic:
             confidence *= self.config.focus_absent_factor
         typed = bool(an.qtype and an.qtype.startswith("code") and an.cands[0].type_fit > 0)
-        snippets = self.scorer.quotes(an.cands, more, self.lead(an.cands, pieces, spans, typed), code=an.wants_code)
+        answered = frozenset()
+        sp = spans[best]
+        if not an.wants_code and np.isfinite(sp.score) and sp.prob >= self.config.reader_sure:
+            # a sentence the span model is sure answers is quoted itself, not the code it introduces
+            answered = frozenset(c.row for c in an.cands if c.pi == pieces[best].row and c.start <= sp.start
+                                 and sp.end <= c.end)
+        snippets = self.scorer.quotes(an.cands, more, self.lead(an.cands, pieces, spans, typed),
+                                      code=an.wants_code, answered=answered)
         if not snippets:
             return Reading(confidence=confidence, features=feats)
         first = snippets[0]
@@ -113,6 +120,10 @@ class ModelReader:
         identifier = bool(an.qtype and an.qtype.startswith("code"))
         if identifier:  # an identifier of the shape asked for, or no short answer from prose
             short = self.identifier(an, first, None if i is None else (spans[i].start, spans[i].end))
+            if short is not None and not first.code and asks_plural(an.question):  # "What are the fields ...?"
+                text = self.index.paragraphs[self.index.row(short.doc, short.paragraph)].text
+                short = self.index.cite(self.index.row(short.doc, short.paragraph),
+                                        *enumeration(text, short.start, short.end, first.start, first.end))
         if short is None and i is not None and not (identifier and not first.code):
             row = pieces[i].row
             par = self.index.paragraphs[row]

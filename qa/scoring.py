@@ -57,7 +57,7 @@ _NAME_WORD = re.compile(r"(?<![.?!]\s)\b([A-Z][\w-]*[A-Za-z][\w-]*)")  # a capit
 _WANTS_CODE = re.compile(
     r"(?:^|[.?!;]\s)\W*(?:how\s+(?:do|can|could|should|would|might)\s+(?:i|we|you|one)\b|how\s+to\b)"
     r"|\b(?:what|which)(?:'s|\s+is|\s+are)?\s+(?:the\s+)?(?:[\w-]+\s+){0,2}(?:command|commands|command\s+line|cli"
-    r"|invocation)\b|\bwhat\s+(?:do|should|can|must)\s+(?:i|we|you)\s+(?:run|type|enter|execute)\b", re.I)
+    r"|invocation|line|lines|snippet)\b|\bwhat\s+(?:do|should|can|must)\s+(?:i|we|you)\s+(?:run|type|enter|execute)\b", re.I)
 
 
 def wants_code(question: str) -> bool:
@@ -441,13 +441,16 @@ class SentenceScorer:
                 or _jaccard(self._sent_terms(c.row), self._sent_terms(pick.cand.row)) >= 0.6)
 
     def quotes(self, cands: list[Candidate], more: Sequence[Passage] = (),
-               lead: Candidate | None = None, code: bool = False) -> list[Snippet]:
+               lead: Candidate | None = None, code: bool = False,
+               answered: frozenset[int] = frozenset()) -> list[Snippet]:
         """The best distinct statements: `lead` first when a reader chose one, then the
         candidates within `snippet_window` of the best score (`cands` ranked); the same
         statement in another document corroborates. `more` (the next passages down) are only
         searched for documents that corroborate; `code`: the question asks for code, so a
         sentence that ends its paragraph before a code block is quoted as that code's
-        introduction (`introduced`). The readers add the short answer."""
+        introduction (`introduced`), unless the sentence is one of `answered` (rows a reader
+        found the answer in: "Result has two variants, `Ok` and `Err`, as follows:"). The
+        readers add the short answer."""
         idx = self.index
         picks: list[_Pick] = []
         within = [c for c in cands if c.score >= cands[0].score - self.config.snippet_window]
@@ -462,7 +465,7 @@ class SentenceScorer:
         ranked = list(dict.fromkeys(c.row for c in within))  # read in one call: most get compared
         vectors: dict[int, np.ndarray] = dict(zip(ranked, idx.sentence_vectors.get(ranked))) if ranked else {}
         for n, c in enumerate(within + extra):
-            c = self.introduced(c, code) or c
+            c = (None if c.row in answered else self.introduced(c, code)) or c
             start, end = self.widen(c)
             overlaps = [p for p in picks if p.cand.pi == c.pi and start < p.end and p.start < end]
             if overlaps:

@@ -71,9 +71,11 @@ def trim_answer(text: str, start: int, end: int) -> tuple[int, int]:
     if "`" in text:
         for m in CODE_SPAN.finditer(text):
             a, b = m.span()
-            if a < s < b or (s == a and e < b):
+            if (a < s < b and e <= b) or (s == a and e < b):
                 s, e = m.start(2), m.end(2)
                 break
+            if a < s < b:  # starts inside and runs on: from the code's opening backtick
+                s = a
             if s <= a < e < b:
                 e = b
     for _ in range(8):
@@ -87,13 +89,21 @@ def trim_answer(text: str, start: int, end: int) -> tuple[int, int]:
             s = m.end()
             continue
         if s < e and (text[s] == "`" or text[e - 1] == "`"):
-            while s < e and text[s] == "`":
-                s += 1
-            while e > s and text[e - 1] == "`":
-                e -= 1
-            if e > s:
-                return _trim_space(text, s, e, start, end)
-            break
+            found = list(CODE_SPAN.finditer(text[s:e]))
+            inner = [c.span() for c in found]
+            if inner == [(0, e - s)]:  # one code span: its content
+                return _trim_space(text, s + found[0].start(2), s + found[0].end(2), start, end)
+            # a backtick that opens or closes a code span inside the answer stays ("`height`
+            # and `time`" reads "height and time"); a lone one at an edge goes
+            if not any(a == 0 for a, _ in inner):
+                while s < e and text[s] == "`":
+                    s += 1
+            if not any(b == e - s for _, b in inner):
+                while e > s and text[e - 1] == "`":
+                    e -= 1
+            if (s, e) == before:
+                break
+            continue
         if not _DUNDER.fullmatch(text, s, e):  # __init__ is a name, not bold "init"
             for n in (2, 1):  # a pair around the whole answer: **Cargo.toml**, _dependencies_
                 mark = text[s:s + n]

@@ -133,6 +133,17 @@ DOCS = {
         - **`tern weigh`**: Note when the anchor is weighed.
         - **`tern crew`**: List who is aboard.
         """),
+    "entries.md": textwrap.dedent("""\
+        ## Tide entries
+
+        A tide entry is stored with its two fields, `height` and `time`, as follows:
+
+        ```toml
+        [tide]
+        height = 4.2
+        time = "06:12"
+        ```
+        """),
     "check.md": textwrap.dedent("""\
         ## Checking the logbook
 
@@ -383,3 +394,30 @@ def test_an_identifier_whose_name_says_what_is_asked_answers_before_the_one_the_
 def test_a_short_list_item_is_quoted_alone_not_with_the_next_item(tern):
     a = tern.ask("What does tern weigh note?")
     assert a.snippets[0].text == "- **`tern weigh`**: Note when the anchor is weighed."
+
+
+def test_a_sentence_the_reader_is_sure_answers_is_quoted_not_the_code_it_introduces(tern):
+    import numpy as np
+    from qa.reader import ModelReader
+    from qa.spans import Span
+
+    def reader(prob):
+        class Spans:  # reads "height and time" in the sentence (its view has no backticks)
+            def read(self, question, texts):
+                return [Span(t.index("height and"), t.index("and time") + 8, 9.0, 0.0, prob)
+                        if "height and time" in t else Span(0, 0, -np.inf, 0.0, 0.0) for t in texts]
+        return ModelReader(tern.index, tern.config, spans=Spans())
+    q = "What is a tide entry stored with?"
+    v = tern.index.embedder.encode_query(q)
+    passages = tern.retriever.retrieve(q, 5, qvec=v)
+    sure = reader(0.99).read(q, passages, v)
+    assert sure.snippets[0].text.startswith("A tide entry is stored") and not sure.snippets[0].code
+    assert tern.index.quoted(sure.short) == "`height` and `time`"
+    unsure = reader(0.5).read(q, passages, v)  # the code the sentence introduces, as before
+    assert unsure.snippets[0].code and unsure.snippets[0].text.startswith("[tide]")
+
+
+
+def test_a_plural_identifier_question_gets_every_identifier_of_the_list(tern):
+    a = tern.ask("What are the two fields of a tide entry?")
+    assert a.text == "height and time" and tern.index.quoted(a.short_answer) == "`height` and `time`"
