@@ -103,6 +103,8 @@ class Config:
     # an identifier asked for whose name says what is asked (`extract.name_fit`): SQuAD asks
     # for none, so it moves only technical questions (bench/tech)
     w_name: float = 1.0
+    # "What is X?" and a sentence that opens by defining X ("X is ...", `extract.defines`)
+    w_define: float = 0.5
     snippet_window: float = 0.6  # further snippets must score within this of the best
     max_snippets: int = 3
     # a question whose focus word the corpus never uses (and no passage word resembles)

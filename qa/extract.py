@@ -129,7 +129,10 @@ def _code_question(question: str) -> tuple[str, str] | None:
 
 def code_kind(question: str) -> str | None:
     """`code:env`, `code:flag`, `code:path`, `code:command` or `code:code` when the question
-    asks for an identifier written as code; None otherwise. The first noun asked for decides."""
+    asks for an identifier written as code; None otherwise. The first noun asked for decides;
+    "What is a crate?" asks for a definition (`defined_term`), not for one."""
+    if defined_term(question) is not None:
+        return None
     found = _code_question(question)
     return f"code:{found[0]}" if found else None
 
@@ -250,6 +253,43 @@ def enumeration(text: str, start: int, end: int, lo: int = 0, hi: int | None = N
     if not closed or (s, e) == (start, end):
         return start0, end0
     return s, e
+
+
+# "What is ownership?", "What are clades?": a definition is asked for
+_DEFINITION_ASKED = re.compile(r"\s*what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?"
+                               r"(?P<term>[\w`.-]+(?:\s+[\w`.-]+){0,2})\s*\?\s*", re.I)
+_NOT_A_TERM = re.compile(r"\b(?:of|in|for|on|at|to|by|with|from|about|called|named|used|known|made|"
+                         r"considered|it|this|that|there|he|she|they)\b|['’]", re.I)
+_MARKUP_LEAD = re.compile(r"[\s_*`\[(]*(?:(?:an?|the)\s+)?[_*`\[]*", re.I)
+_THAT = re.compile(r"[^.;:]{0,40}?\bthat\s+", re.I)  # "Remember that a crate is ..."
+_DEFINES = re.compile(r"[_*`\]]*\s*(?:\([^)]{1,60}\)\s*)?(?:is|are|was|were|refers\s+to|means)\b", re.I)
+
+
+def defined_term(question: str) -> str | None:
+    """The term a "What is X?" question asks to define (X of at most three words), else None."""
+    m = _DEFINITION_ASKED.fullmatch(question)
+    if m is None or _NOT_A_TERM.search(m.group("term")):
+        return None
+    return m.group("term").replace("`", "")
+
+
+def defines(sentence: str, term: str) -> bool:
+    """Does the sentence open by defining `term` ("_Ownership_ is a set of rules ...", "A crate
+    is ...", "Remember that a crate is ...")? The term's words in order (a plural or singular
+    form alike), then "is", "are", "refers to" or "means"."""
+    that = _THAT.match(sentence)
+    return _defines_at(sentence, 0, term) or (that is not None and _defines_at(sentence, that.end(), term))
+
+
+def _defines_at(sentence: str, pos: int, term: str) -> bool:
+    pos = _MARKUP_LEAD.match(sentence, pos).end()
+    for word in term.split():
+        w = re.match(r"[^\W_]+(?:[.'-][^\W_]+)*", sentence[pos:])
+        if w is None or stem_all([w.group().lower()])[0] != stem_all([word.lower()])[0]:
+            return False
+        pos += w.end()
+        pos += len(sentence[pos:]) - len(sentence[pos:].lstrip(" \t\n_*`"))
+    return bool(_DEFINES.match(sentence, pos))
 
 
 _COMMAND_LINE = re.compile(r"[ \t]*(?:(?P<prompt>(?:\$|%|>|PS>)[ \t]+\S)|[a-z][\w.+-]*(?:[ \t]+(?![=:])\S|[ \t]*$))")

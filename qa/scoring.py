@@ -20,7 +20,7 @@ import numpy as np
 
 from . import ner, weights
 from .config import Config
-from .extract import answer_type, candidates, code_kind, command_unit, name_fit
+from .extract import answer_type, candidates, code_kind, command_unit, defined_term, defines, name_fit
 from .index import Index
 from .text import QUESTION_WORDS, STOPWORDS, comment_only, normalize, stem_all, terms, words
 from .types import Citation, Passage, Snippet
@@ -34,6 +34,8 @@ _EXCEPTION = re.compile(r"\b(?:except|exception|excluding|unless)\b", re.I)
 _CONDITION = re.compile(r"(?<=\w)\s+(?:when|if|unless|once)\s+[^,?]*", re.I)  # not "When did ...?"
 # a line that starts an item of its own: a list item or a table row
 _OWN_ITEM = re.compile(r"[ \t]*(?:[-*+•]\s|\d{1,3}[.)]\s|\|)")
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•]\s|\d{1,3}[.)]\s)")
+_LIST_QUOTE = 400  # a list a sentence leads to is quoted up to this many characters (whole items)
 _CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|neither|nor|except|only|instead)\b|n't\b",
                   re.I)
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -87,6 +89,7 @@ class Candidate:
     type_fit: float
     score: float = 0.0
     name_fit: float = 0.0  # for an identifier asked for: how well its name says what is asked
+    defines: bool = False  # for "What is X?": the sentence opens by defining X
 
 
 @dataclass
@@ -209,6 +212,10 @@ class SentenceScorer:
                 ov = sum(w for t, w in weights.items() if t in st) / total
                 cands.append(Candidate(int(r), pi, int(a), int(b), float(c), ov, rel, 0.5))
         self._fit(cands, question, qtype, weights)
+        term = defined_term(question)
+        if term is not None:
+            for c in cands:
+                c.defines = defines(idx.paragraphs[c.pi].text[c.start:c.end], term)
         return cands, weights, total
 
     def _fit(self, cands: list[Candidate], question: str, qtype: str | None, weights: dict[str, float]) -> None:
@@ -237,7 +244,7 @@ class SentenceScorer:
     def _score(self, c: Candidate) -> float:
         cfg = self.config
         return (cfg.w_sent_cos * c.cos + cfg.w_sent_overlap * c.overlap + cfg.w_passage * c.passage
-                + cfg.w_type * c.type_fit - cfg.w_name * (c.name_fit <= -1.0))
+                + cfg.w_type * c.type_fit - cfg.w_name * (c.name_fit <= -1.0) + cfg.w_define * c.defines)
 
     # -- the best sentences ------------------------------------------------------------------
     def analyse(self, question: str, passages: Sequence[Passage], qvec: np.ndarray) -> "Analysis | None":
@@ -414,22 +421,37 @@ class SentenceScorer:
         """What a sentence like "Run the following command:" introduces: the first unit of the
         code block right after it (quoted with it), when the sentence ends its paragraph with a
         colon, or, for a question that asks for code (`code`), ends its paragraph at all or
-        stands in a paragraph that ends with a colon (the paragraph leads to the code). Not
-        for another question when the sentence holds the phrase it asks for."""
+        stands in a paragraph that ends with a colon (the paragraph leads to the code); or the
+        list after a paragraph that ends with a colon ("... the ownership rules:"), its first
+        items up to `_LIST_QUOTE` characters. Not for another question when the sentence holds
+        the phrase it asks for."""
         idx = self.index
         p = idx.paragraphs[c.pi]
         last = int(idx.par_sentences[c.pi][1]) == c.row + 1
-        if p.kind == "code" or not (last or code):
-            return None
         colon = p.text.rstrip().endswith(":")
+        # (a list is led to by the last sentence, or by one whose quote reaches the colon)
+        reaches = last or (colon and self.widen(c)[1] >= len(p.text.rstrip()))
+        if p.kind == "code" or not (reaches or code):
+            return None
         if not (colon or code and last) or (not code and c.type_fit >= 1.0):
             return None  # (a sentence that holds the phrase asked for answers on its own)
         block = idx.find(p.doc, p.paragraph + 1)
-        if block is None or idx.paragraphs[block].kind != "code" or not len(idx.sentence_rows(block)):
+        if block is None or not len(idx.sentence_rows(block)):
             return None
-        r = idx.sentence_rows(block)[0]
-        _, a, b = idx.sentence_spans[r]
-        return replace(c, row=r, pi=block, start=int(a), end=int(b))
+        rows = idx.sentence_rows(block)
+        _, a, b = idx.sentence_spans[rows[0]]
+        following = idx.paragraphs[block]
+        if following.kind == "code":
+            return replace(c, row=int(rows[0]), pi=block, start=int(a), end=int(b)) if last or code else None
+        if not (colon and reaches and following.kind == "body" and _LIST_ITEM.match(following.text)):
+            return None
+        # a list the sentence leads to ("... the ownership rules:"): its first items, as many as fit
+        for r in rows[1:]:
+            _, _, e = idx.sentence_spans[r]
+            if int(e) - int(a) > _LIST_QUOTE:
+                break
+            b = e
+        return replace(c, row=int(rows[0]), pi=block, start=int(a), end=int(b))
 
     def _same_statement(self, c: Candidate, pick: _Pick, vectors: dict[int, np.ndarray]) -> bool:
         def vec(row: int) -> np.ndarray:  # each sentence's vector read once per question

@@ -136,6 +136,7 @@ def test_dates_match_whole_phrases():
     ("How do I install it?", None),
     ("Which other tool's workspaces inspired these?", None),  # the workspaces', not the tool's name
     ("What does the dyn keyword do?", None),  # what it does, not an identifier
+    ("What is a crate?", None),  # a definition
 ])
 def test_code_kind(question, kind):
     assert extract.code_kind(question) == kind
@@ -231,3 +232,18 @@ def test_asks_plural():
 def test_a_file_name_set_in_emphasis_is_a_path():
     s = "Cargo writes _Cargo.lock_ and builds into _target/debug_ from *src/main.rs*; _this_ is no path."
     assert phrases(s, "code:path") == ["Cargo.lock", "target/debug", "src/main.rs"]
+
+
+def test_a_definition_question_and_the_sentences_that_define_its_term():
+    assert extract.defined_term("What is ownership?") == "ownership"
+    assert extract.defined_term("What are clades?") == "clades"
+    assert extract.defined_term("What is structural geology?") == "structural geology"
+    assert extract.defined_term("What is the capital of France?") is None
+    assert extract.defined_term("What is Warsaw's symbol?") is None
+    assert extract.defined_term("What is it?") is None
+    assert extract.defines("_Ownership_ is a set of rules that govern memory.", "ownership")
+    assert extract.defines("Remember that a crate is a collection of files.", "crate")
+    assert extract.defines("Clades are genetic branches.", "clades")
+    assert extract.defines("Petrology (from Greek) is the study of rocks.", "petrology")
+    assert not extract.defines("Ownership rules are strict.", "ownership")
+    assert not extract.defines("The crate that is used is small.", "crate")

@@ -144,6 +144,18 @@ DOCS = {
         time = "06:12"
         ```
         """),
+    "logs.md": textwrap.dedent("""\
+        ## Logs
+
+        Tern writes a deck log for every voyage. First, let's look at the logging rules:
+
+        - Each entry has a time.
+        - Entries are never deleted.
+        - A voyage ends with a signature.
+
+        _Seamanship_ is the art of handling a boat, and Tern logs it. Logbooks about seamanship
+        are kept for years.
+        """),
     "check.md": textwrap.dedent("""\
         ## Checking the logbook
 
@@ -421,3 +433,15 @@ def test_a_sentence_the_reader_is_sure_answers_is_quoted_not_the_code_it_introdu
 def test_a_plural_identifier_question_gets_every_identifier_of_the_list(tern):
     a = tern.ask("What are the two fields of a tide entry?")
     assert a.text == "height and time" and tern.index.quoted(a.short_answer) == "`height` and `time`"
+
+
+
+def test_a_sentence_that_leads_to_a_list_is_answered_by_the_list(tern):
+    a = tern.ask("What are the logging rules?")
+    assert a.snippets[0].text == ("- Each entry has a time.\n- Entries are never deleted.\n"
+                                  "- A voyage ends with a signature.")
+
+
+def test_a_definition_question_is_answered_by_the_sentence_that_defines_the_term(tern):
+    a = tern.ask("What is seamanship?")
+    assert a.snippets[0].text == "_Seamanship_ is the art of handling a boat, and Tern logs it."
