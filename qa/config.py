@@ -103,7 +103,8 @@ class Config:
     # an identifier asked for whose name says what is asked (`extract.name_fit`): SQuAD asks
     # for none, so it moves only technical questions (bench/tech)
     w_name: float = 1.0
-    # "What is X?" and a sentence that opens by defining X ("X is ...", `extract.defines`)
+    # "What is X?" and a sentence that opens by defining X ("X is a ...", `extract.defines`):
+    # out of sample, on 456 such questions of SQuAD train's articles, first quote 0.737 -> 0.752
     w_define: float = 0.5
     snippet_window: float = 0.6  # further snippets must score within this of the best
     max_snippets: int = 3

@@ -262,7 +262,14 @@ _NOT_A_TERM = re.compile(r"\b(?:of|in|for|on|at|to|by|with|from|about|called|nam
                          r"considered|it|this|that|there|he|she|they)\b|['’]", re.I)
 _MARKUP_LEAD = re.compile(r"[\s_*`\[(]*(?:(?:an?|the)\s+)?[_*`\[]*", re.I)
 _THAT = re.compile(r"[^.;:]{0,40}?\bthat\s+", re.I)  # "Remember that a crate is ..."
-_DEFINES = re.compile(r"[_*`\]]*\s*(?:\([^)]{1,60}\)\s*)?(?:is|are|was|were|refers\s+to|means)\b", re.I)
+# the copula of a definition: "is a / an / the / that / one of / Rust's ...", "are" and a noun
+# phrase (not "are very rare", "is protected by"), "refers to", "means", "is called"
+_DEFINES = re.compile(r"[_*`\]]*\s*(?:\([^)]{1,60}\)\s*)?,?\s*"
+                      r"(?:(?:is|was|are|were)\s+(?:an?|the|that|this|one|any|some|[\w-]+['’]s?)\b"
+                      r"|(?:are|were)\s+(?!(?:not|very|also|often|usually|rarely|more|most|less|much|so|too|only|"
+                      r"never|always|sometimes|generally|typically|still|now|then|[\w-]+(?:ed|en|ing|ly)|rare|common|"
+                      r"available|used|made|found|known|seen)\b)[\w-]+"
+                      r"|refers?\s+to|means|is\s+(?:called|defined\s+as))", re.I)
 
 
 def defined_term(question: str) -> str | None:

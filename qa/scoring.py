@@ -272,10 +272,13 @@ class SentenceScorer:
                 cands.remove(fit)
                 cands.insert(0, fit)
         best = cands[0]
-        second = next((c.score for c in cands[1:] if c.pi != best.pi), best.score - 1.0)
+        # the margin as the confidence model was fitted on it: without the definition bonus
+        bonus = self.config.w_define
+        second = next((c.score - bonus * c.defines for c in cands[1:] if c.pi != best.pi),
+                      best.score - bonus * best.defines - 1.0)
         feats = {
             "cos": best.cos, "overlap": best.overlap, "type_fit": best.type_fit,
-            "margin": best.score - second,
+            "margin": best.score - bonus * best.defines - second,
             "passage_cover": self._cover(best.pi, weights, total),
             "missing_max": self._missing_max(best.pi, weights),
             "has_type": 1.0 if qtype else 0.0,

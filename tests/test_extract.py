@@ -247,3 +247,7 @@ def test_a_definition_question_and_the_sentences_that_define_its_term():
     assert extract.defines("Petrology (from Greek) is the study of rocks.", "petrology")
     assert not extract.defines("Ownership rules are strict.", "ownership")
     assert not extract.defines("The crate that is used is small.", "crate")
+    # a definition's copula leads to a noun phrase: not "are very common", "is published by"
+    assert extract.defines("Cargo is Rust's build system.", "cargo")
+    assert not extract.defines("Crates are very common.", "crates")
+    assert not extract.defines("A crate is published by its author.", "crate")
