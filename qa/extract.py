@@ -156,11 +156,11 @@ _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # what a question sets aside: "a library rather than an app"
 _SET_ASIDE = re.compile(r"\b(?:rather\s+than|instead\s+of|other\s+than|as\s+opposed\s+to)\s+"
                         r"(?:(?:an?|the)\s+)?([\w-]+(?:\s+[\w-]+)?)", re.I)
-# a name that turns off what it names (`--no-env-file`, `UV_NO_CACHE`, `--disable-pip-version-check`)
 # nouns for things with proper names rather than descriptive ones
 _PROPER = re.compile(r"(?:librar(?:y|ies)|crates?|packages?|modules?|tools?|backends?|plugins?|extensions?|"
                      r"class(?:es)?|functions?|methods?|types?|traits?|macros?|structs?|enums?|interfaces?|"
                      r"decorators?|classifiers?|urls?|actions?)")
+# a name that turns off what it names (`--no-env-file`, `UV_NO_CACHE`, `--disable-pip-version-check`)
 _OFF_WORDS = frozenset("no not disable without skip".split())
 _OFF_QUESTION = re.compile(r"\b(?:not|no|never|without|disabl\w*|stop\w*|prevent\w*|avoid\w*|skip\w*|"
                            r"keep(?:s|ing)?\s+(?:[\w'-]+\s+){0,5}?from|"
@@ -178,9 +178,9 @@ def name_fit(identifier: str, question: str, weights: dict[str, float]) -> float
     (`weights`: the question's terms and their idf) of the question's terms its name shares,
     less that of its name's words the question lacks, over the question's (`UV_CACHE_DIR`
     against `UV_INSTALL_DIR` for "where uv puts its cache directory"); 0 when the question asks
-    for something with a proper name (a library, a tool, a function); -1 for a name that says the opposite, a word the question sets
-    aside ("a library rather than an app": `--app`) or a word that turns off what it names
-    (`--no-env-file`) when the question asks for nothing to be off."""
+    for something with a proper name (a library, a tool, a function); -1 for a name that says
+    the opposite, a word the question sets aside ("a library rather than an app": `--app`) or a
+    word that turns off what it names (`--no-env-file`) when the question asks for nothing off."""
     name = stem_all([w.lower() for w in _NAME_WORD.findall(identifier)])
     if not name or not weights:
         return 0.0
@@ -193,15 +193,9 @@ def name_fit(identifier: str, question: str, weights: dict[str, float]) -> float
     if found is None or _PROPER.fullmatch(found[1]):
         return 0.0  # a library, a tool, a function: named, not described
     shared = sum(wt for t, wt in weights.items() if t not in aside and any(_alike(w, t) for w in name))
-    idf = _idf_of(weights)
-    unshared = sum(idf(w) for w in set(name) if not any(_alike(w, t) for t in weights))
+    mean = sum(weights.values()) / len(weights)  # the weight of a name word the question lacks
+    unshared = mean * sum(1 for w in set(name) if not any(_alike(w, t) for t in weights))
     return max(-0.9, (shared - unshared) / max(sum(weights.values()), 1e-9))  # -1: the opposite only
-
-
-def _idf_of(weights: dict[str, float]):
-    """A name word's weight: the question's for its terms, their mean for another word."""
-    mean = sum(weights.values()) / max(len(weights), 1)
-    return lambda w: weights.get(w, mean)
 
 
 # "Which Python implementations can ...?", "What signals are ...?": the answer may be a list
@@ -231,7 +225,7 @@ def enumeration(text: str, start: int, end: int, lo: int = 0, hi: int | None = N
         start, end = start - 1, end + 1  # code given without its backticks
     kind = next((k for k, rx in _ITEMS.items() if re.fullmatch(rx.format(k=2), text[start:end])), None)
     if kind is None:
-        return start, end
+        return start0, end0
     item = _ITEMS[kind]
     before = re.compile(rf"(?<![\w`])(?P<item>{item.format(k=2)}){_SEP}$")
     s, e, closed = start, end, False

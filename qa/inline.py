@@ -17,9 +17,10 @@ _EMPHASIS_RX = (r"(?<![\w*])\*\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*\*(?![\w*])"
                 r"|(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])"
                 r"|(?<![\w_])_(?=[^\s_])((?:[^_]|(?<=\w)_(?=\w))+?)(?<=[^\s_])_(?![\w_])")
 _EMPHASIS = re.compile(_EMPHASIS_RX)
+INLINE_HTML = r"<!--.*?-->|</?[A-Za-z][^<>\n]*>"  # a comment (it may span lines: re.S) or a tag
 _VIEW = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)"
                    r"|!?\[([^\]\n]*)\]\[[^\]\n]*\]|" + _EMPHASIS_RX +
-                   r"|<!--.*?-->|</?[A-Za-z][^<>\n]*>|(?m:^[ \t]*>[ \t]?)", re.S)
+                   r"|" + INLINE_HTML + r"|(?m:^[ \t]*>[ \t]?)", re.S)
 _MARKS = re.compile(r"[\[<`*_]|^[ \t]*>", re.M)  # a text without these has no markup to read past
 
 

@@ -121,9 +121,9 @@ class ModelReader:
         if identifier:  # an identifier of the shape asked for, or no short answer from prose
             short = self.identifier(an, first, None if i is None else (spans[i].start, spans[i].end))
             if short is not None and not first.code and asks_plural(an.question):  # "What are the fields ...?"
-                text = self.index.paragraphs[self.index.row(short.doc, short.paragraph)].text
-                short = self.index.cite(self.index.row(short.doc, short.paragraph),
-                                        *enumeration(text, short.start, short.end, first.start, first.end))
+                row = self.index.row(short.doc, short.paragraph)
+                short = self.index.cite(row, *enumeration(self.index.paragraphs[row].text, short.start, short.end,
+                                                          first.start, first.end))
         if short is None and i is not None and not (identifier and not first.code):
             row = pieces[i].row
             par = self.index.paragraphs[row]

@@ -22,6 +22,7 @@ from . import ner, weights
 from .config import Config
 from .extract import answer_type, candidates, code_kind, command_unit, defined_term, defines, name_fit
 from .index import Index
+from .sentences import OWN_LINE
 from .text import QUESTION_WORDS, STOPWORDS, comment_only, normalize, stem_all, terms, words
 from .types import Citation, Passage, Snippet
 
@@ -32,8 +33,6 @@ _NEG = re.compile(r"\b(not|never|no|without|none|neither|nor)\b|n't\b", re.I)
 _EXCEPTION = re.compile(r"\b(?:except|exception|excluding|unless)\b", re.I)
 # a condition clause of a question, to its end or the next comma
 _CONDITION = re.compile(r"(?<=\w)\s+(?:when|if|unless|once)\s+[^,?]*", re.I)  # not "When did ...?"
-# a line that starts an item of its own: a list item or a table row
-_OWN_ITEM = re.compile(r"[ \t]*(?:[-*+•]\s|\d{1,3}[.)]\s|\|)")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•]\s|\d{1,3}[.)]\s)")
 _LIST_QUOTE = 400  # a list a sentence leads to is quoted up to this many characters (whole items)
 _CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|neither|nor|except|only|instead)\b|n't\b",
@@ -416,7 +415,8 @@ class SentenceScorer:
             start = int(idx.sentence_spans[c.row - 1][1])
         elif c.end - c.start < 60 and c.row + 1 < last:
             nxt = int(idx.sentence_spans[c.row + 1][1])
-            if not ("\n" in text[c.end:nxt] and _OWN_ITEM.match(text, text.rfind("\n", 0, nxt) + 1)):
+            line = text[text.rfind("\n", 0, nxt) + 1:].partition("\n")[0]
+            if not ("\n" in text[c.end:nxt] and OWN_LINE.match(line)):
                 end = int(idx.sentence_spans[c.row + 1][2])  # (not the next item of a list or table)
         return start, end
 

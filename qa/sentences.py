@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .inline import INLINE_HTML
 from .text import CODE_SPAN  # a "?" or "." inside inline code ends no sentence
 
 _WS = re.compile(r"\s")
@@ -42,7 +43,7 @@ def _cut(s: int, e: int, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, i
 
 # A line that starts its own unit: a list item ("- ", "* ", "• ", "1. ", "2) ", "a) "), a
 # Markdown heading, a quote or table row, an rst/markdown rule.
-_OWN_LINE = re.compile(r"^\s*(?:[-*+•‣◦▪–—]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|#{1,6}\s|>|\||[-=*_~^]{3,}\s*$)")
+OWN_LINE = re.compile(r"^\s*(?:[-*+•‣◦▪–—]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|#{1,6}\s|>|\||[-=*_~^]{3,}\s*$)")
 _SHORT_LINE = 0.6  # a line shorter than this share of the paragraph's longest line ends its unit
 _MIN_WRAP = 40  # lines all shorter than this are not wrapped prose (verse, an address): kept apart
 
@@ -51,7 +52,7 @@ def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]
     """(start, end) of the runs of lines that read as one text: hard-wrapped lines join.
 
     A line joins the one before unless it starts a list item, heading, quote or table row
-    (`_OWN_LINE`), either of them is chrome (a byline, a credit: in `skip`), or the one before
+    (`OWN_LINE`), either of them is chrome (a byline, a credit: in `skip`), or the one before
     is clearly shorter than the wrap width although the next word would have fitted on it (a
     title, a verse or address line). An indented
     line after a list item is the item's wrapped continuation.
@@ -73,10 +74,10 @@ def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]
             prev = None
             continue
         joins = False
-        if prev is not None and not _OWN_LINE.match(line) and not chrome(a, b) and not chrome(*prev):
+        if prev is not None and not OWN_LINE.match(line) and not chrome(a, b) and not chrome(*prev):
             before = text[prev[0]:prev[1]]
             unit_start = text[units[-1][0]:prev[1]]
-            if _OWN_LINE.match(unit_start):  # inside a list item, heading, quote, table row
+            if OWN_LINE.match(unit_start):  # inside a list item, heading, quote, table row
                 joins = line[:1].isspace() and not unit_start.lstrip().startswith(("#", "|", ">"))
             else:
                 # a short line was wrapped all the same when the next line's first word
@@ -98,7 +99,7 @@ _PROMPT_LINE = re.compile(r"[ \t]*(?:\$|>>>|PS>)[ \t]")
 
 
 # inline HTML: a comment (`<!-- ignore -->`: its "!" ends no sentence) or a tag
-_INLINE_HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>\n]*>")
+_INLINE_HTML = re.compile(INLINE_HTML, re.S)
 
 
 def _mask_code(unit: str) -> str:
