@@ -20,7 +20,8 @@ import numpy as np
 
 from . import ner, weights
 from .config import Config
-from .extract import answer_type, candidates, code_kind, command_unit, defined_term, defines, name_fit
+from .extract import (answer_type, candidates, code_kind, command_unit, defined_term, defines, name_fit,
+                      named_as_asked)
 from .index import Index
 from .sentences import OWN_LINE
 from .text import QUESTION_WORDS, STOPWORDS, comment_only, normalize, stem_all, terms, words
@@ -118,11 +119,13 @@ def typed_phrases(sentence: str, qtype: str, qterms: set[str] | frozenset[str],
     """Phrases of the type the question asks for in `sentence` that the question does not
     already contain (`strict`: sharing no word with it, so "Sergei Shoigu" never answers "Who
     did Shoigu meet?"). An identifier (`code:*`) is left out only when the question writes it
-    out: `--tide` answers "Which flag records the tide?", `uv sync` not "Which uv sync flag ...?"."""
+    out: `--tide` answers "Which flag records the tide?", `uv sync` not "Which uv sync flag
+    ...?"; unless the sentence calls it by the noun asked for ("the keyword `struct`")."""
     if qtype.startswith("code"):
         q = question.lower()
         return [(s, e) for s, e in candidates(sentence, qtype)  # `mut` is not written in "mutable"
-                if not re.search(rf"(?<![\w-]){re.escape(sentence[s:e].lower())}(?![\w-])", q)]
+                if not re.search(rf"(?<![\w-]){re.escape(sentence[s:e].lower())}(?![\w-])", q)
+                or named_as_asked(sentence, s, e, question)]  # "the keyword `struct`" for "What keyword defines a struct?"
     out = []
     for s, e in candidates(sentence, qtype):
         t = set(stem_all([w for w in words(sentence[s:e]) if w not in STOPWORDS]))

@@ -44,6 +44,7 @@ def _cut(s: int, e: int, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, i
 # A line that starts its own unit: a list item ("- ", "* ", "• ", "1. ", "2) ", "a) "), a
 # Markdown heading, a quote or table row, an rst/markdown rule.
 OWN_LINE = re.compile(r"^\s*(?:[-*+•‣◦▪–—]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|#{1,6}\s|>|\||[-=*_~^]{3,}\s*$)")
+_QUOTED = re.compile(r"[ \t]*>[ \t]?")  # a block quote's line mark
 _SHORT_LINE = 0.6  # a line shorter than this share of the paragraph's longest line ends its unit
 _MIN_WRAP = 40  # lines all shorter than this are not wrapped prose (verse, an address): kept apart
 
@@ -55,7 +56,8 @@ def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]
     (`OWN_LINE`), either of them is chrome (a byline, a credit: in `skip`), or the one before
     is clearly shorter than the wrap width although the next word would have fitted on it (a
     title, a verse or address line). An indented
-    line after a list item is the item's wrapped continuation.
+    line after a list item is the item's wrapped continuation; a block quote's lines join as
+    the quote's text does.
     """
     lines, pos = [], 0
     for line in text.split("\n"):
@@ -74,7 +76,15 @@ def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]
             prev = None
             continue
         joins = False
-        if prev is not None and not OWN_LINE.match(line) and not chrome(a, b) and not chrome(*prev):
+        if prev is not None and _QUOTED.match(line) and _QUOTED.match(text[prev[0]:prev[1]]) \
+                and not chrome(a, b) and not chrome(*prev):
+            # a block quote's next line goes on with its text ("> type rather than ..."), unless
+            # it starts a unit of its own inside the quote, or one of them is the quote's blank
+            inner = _QUOTED.sub("", line, 1)
+            before = _QUOTED.sub("", text[prev[0]:prev[1]], 1)
+            joins = bool(inner.strip() and before.strip()) and not OWN_LINE.match(inner) \
+                and not before.lstrip().startswith(("#", "|"))
+        elif prev is not None and not OWN_LINE.match(line) and not chrome(a, b) and not chrome(*prev):
             before = text[prev[0]:prev[1]]
             unit_start = text[units[-1][0]:prev[1]]
             if OWN_LINE.match(unit_start):  # inside a list item, heading, quote, table row

@@ -80,3 +80,7 @@ def test_an_identifier_is_left_out_only_when_the_question_writes_it_out():
     q = "What keyword makes a variable mutable, and which declares a constant?"
     found = [s[a:b] for a, b in typed_phrases(s, "code:code", frozenset(terms(q)), question=q)]
     assert found == ["mut", "const"]  # written in "mutable" and "constant", but not as words
+    s = "To define a struct, we enter the keyword `struct` and name the entire struct."
+    q = "What keyword defines a struct?"
+    found = [s[a:b] for a, b in typed_phrases(s, "code:code", frozenset(terms(q)), question=q)]
+    assert found == ["struct"]  # written in the question, but called by the noun asked for

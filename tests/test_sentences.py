@@ -102,6 +102,15 @@ def test_inline_code_is_atomic():
 
 
 @pytest.mark.unit
+def test_a_block_quotes_lines_join_as_its_text_does():
+    text = ("> ### A heading\n>\n> In the struct we used the owned `String`\n> type, not a slice. It owns\n"
+            "> its data.\n>\n> - one item\n> - two items")
+    assert [text[a:b] for a, b in split(text)] == [
+        "> ### A heading", "> In the struct we used the owned `String`\n> type, not a slice.",
+        "It owns\n> its data.", "> - one item", "> - two items"]
+
+
+@pytest.mark.unit
 def test_inline_html_is_atomic():
     text = ("It is in [_TOML_][toml]<!-- ignore --> (_Obvious_) format. A <b>bold</b> word! "
             "An <img alt=\"a.b? c\"> icon.")
