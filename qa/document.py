@@ -57,9 +57,13 @@ class Document:
     sha256: str = ""
 
 
-def passage_text(title: str | None, text: str, with_title: bool) -> str:
-    """What gets embedded and BM25-indexed for a paragraph: the title gives it context."""
-    return f"{title}\n{text}" if with_title and title else text
+def passage_text(title: str | None, text: str, with_title: bool, section: str | None = None) -> str:
+    """What gets embedded and BM25-indexed for a paragraph: the title, and the heading of the
+    section it stands in, give it context (a FAQ's answer stands under its question)."""
+    if not with_title:
+        return text
+    context = " - ".join(x for x in dict.fromkeys((title, section)) if x)
+    return f"{context}\n{text}" if context else text
 
 
 # -- the JSON layout --------------------------------------------------------------------------------
@@ -132,7 +136,7 @@ def json_passage_spans(j: dict, with_title: bool) -> list[tuple[str, list[tuple[
         spans = view_spans(where, sentences[i])
         span = intro_of(kinds, sentences, i)
         text = passage_text(j.get("title"), with_intro(None if span is None else ps[i - 1]["text"][span[0]:span[1]],
-                                                       body), with_title)
+                                                       body), with_title, p.get("section"))
         shift = len(text) - len(body)
         out.append((text, [(a + shift, b + shift) for a, b in spans]))
     return out

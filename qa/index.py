@@ -292,7 +292,7 @@ class Index:
         intro = self.intro(pi)
         body = view_of(p.text, p.kind == "code")[0]
         return passage_text(self.doc_of(pi).title, with_intro(None if intro is None else intro.text, body),
-                            self.config.title_in_text)
+                            self.config.title_in_text, p.section)
 
     @property
     def bm25(self) -> BM25Index:

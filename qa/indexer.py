@@ -34,7 +34,7 @@ log = logging.getLogger("qa")
 PARSER_VERSION = 10
 # bump when what is embedded for a parsed paragraph changes (`document.json_passage_spans`):
 # a store built otherwise is rebuilt without copying a vector
-PASSAGE_VERSION = 3
+PASSAGE_VERSION = 4
 
 SEGMENT_ROWS = 20_000  # paragraphs per segment while indexing: what a killed run keeps
 SEGMENT_SECONDS = 60.0  # and at least this often a segment is written (a minute of embedding)

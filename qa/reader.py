@@ -21,6 +21,7 @@ from .extract import asks_plural, command_unit, enumeration, name_fit, named_as_
 from .index import Index
 from .inline import view_of, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
+from .sentences import own_line_between
 from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
 from .text import code_line, trim_answer
 from .types import Citation, Passage, Reading, Snippet
@@ -83,8 +84,23 @@ class ModelReader:
             if np.isfinite(sp.score):
                 end = where[sp.end - 1] + 1 if sp.end > sp.start else where[sp.start]
                 sp = sp._replace(start=where[sp.start] + p.start, end=end + p.start)
+                sp = sp._replace(end=self._within_item(p.row, sp.start, sp.end))
             out.append(sp)
         return out
+
+    def _within_item(self, row: int, start: int, end: int) -> int:
+        """`end`, or the end of the sentence `start` is in when a list item or another line
+        that stands on its own begins before `end`: a span never runs into the next item."""
+        text = self.index.paragraphs[row].text
+        if "\n" not in text[start:end]:
+            return end
+        first, last = (int(x) for x in self.index.par_sentences[row])
+        for r in range(first, last - 1):
+            _, a, b = (int(x) for x in self.index.sentence_spans[r])
+            nxt = int(self.index.sentence_spans[r + 1][1])
+            if a <= start < b < end and nxt < end and own_line_between(text, b, nxt):
+                return b
+        return end
 
     def reading(self, an: Analysis, pieces: Sequence[Piece], spans: Sequence[Span],
                 more: Sequence[Passage] = ()) -> Reading:

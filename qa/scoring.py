@@ -23,7 +23,7 @@ from .config import Config
 from .extract import (answer_type, candidates, code_kind, command_unit, defined_term, defines, name_fit,
                       named_as_asked)
 from .index import Index
-from .sentences import OWN_LINE
+from .sentences import own_line_between
 from .text import QUESTION_WORDS, STOPWORDS, comment_only, normalize, stem_all, terms, words
 from .types import Citation, Passage, Snippet
 
@@ -417,9 +417,7 @@ class SentenceScorer:
         if _ANAPHORA.match(text[start:end]) and c.row - 1 >= first:
             start = int(idx.sentence_spans[c.row - 1][1])
         elif c.end - c.start < 60 and c.row + 1 < last:
-            nxt = int(idx.sentence_spans[c.row + 1][1])
-            line = text[text.rfind("\n", 0, nxt) + 1:].partition("\n")[0]
-            if not ("\n" in text[c.end:nxt] and OWN_LINE.match(line)):
+            if not own_line_between(text, c.end, int(idx.sentence_spans[c.row + 1][1])):
                 end = int(idx.sentence_spans[c.row + 1][2])  # (not the next item of a list or table)
         return start, end
 

@@ -43,7 +43,13 @@ def _cut(s: int, e: int, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, i
 
 # A line that starts its own unit: a list item ("- ", "* ", "• ", "1. ", "2) ", "a) "), a
 # Markdown heading, a quote or table row, an rst/markdown rule.
-OWN_LINE = re.compile(r"^\s*(?:[-*+•‣◦▪–—]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|#{1,6}\s|>|\||[-=*_~^]{3,}\s*$)")
+_OWN_LINE = re.compile(r"^\s*(?:[-*+•‣◦▪–—]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|#{1,6}\s|>|\||[-=*_~^]{3,}\s*$)")
+def own_line_between(text: str, end: int, nxt: int) -> bool:
+    """Does the sentence at `nxt` start a line of its own after the one that ends at `end` (a
+    list item, a table row, a heading: `_OWN_LINE`)?"""
+    return "\n" in text[end:nxt] and bool(_OWN_LINE.match(text[text.rfind("\n", 0, nxt) + 1:].partition("\n")[0]))
+
+
 _QUOTED = re.compile(r"[ \t]*>[ \t]?")  # a block quote's line mark
 _SHORT_LINE = 0.6  # a line shorter than this share of the paragraph's longest line ends its unit
 _MIN_WRAP = 40  # lines all shorter than this are not wrapped prose (verse, an address): kept apart
@@ -53,7 +59,7 @@ def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]
     """(start, end) of the runs of lines that read as one text: hard-wrapped lines join.
 
     A line joins the one before unless it starts a list item, heading, quote or table row
-    (`OWN_LINE`), either of them is chrome (a byline, a credit: in `skip`), or the one before
+    (`_OWN_LINE`), either of them is chrome (a byline, a credit: in `skip`), or the one before
     is clearly shorter than the wrap width although the next word would have fitted on it (a
     title, a verse or address line). An indented
     line after a list item is the item's wrapped continuation; a block quote's lines join as
@@ -82,12 +88,12 @@ def _units(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]
             # it starts a unit of its own inside the quote, or one of them is the quote's blank
             inner = _QUOTED.sub("", line, 1)
             before = _QUOTED.sub("", text[prev[0]:prev[1]], 1)
-            joins = bool(inner.strip() and before.strip()) and not OWN_LINE.match(inner) \
+            joins = bool(inner.strip() and before.strip()) and not _OWN_LINE.match(inner) \
                 and not before.lstrip().startswith(("#", "|"))
-        elif prev is not None and not OWN_LINE.match(line) and not chrome(a, b) and not chrome(*prev):
+        elif prev is not None and not _OWN_LINE.match(line) and not chrome(a, b) and not chrome(*prev):
             before = text[prev[0]:prev[1]]
             unit_start = text[units[-1][0]:prev[1]]
-            if OWN_LINE.match(unit_start):  # inside a list item, heading, quote, table row
+            if _OWN_LINE.match(unit_start):  # inside a list item, heading, quote, table row
                 joins = line[:1].isspace() and not unit_start.lstrip().startswith(("#", "|", ">"))
             else:
                 # a short line was wrapped all the same when the next line's first word

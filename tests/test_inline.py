@@ -73,3 +73,15 @@ def test_emphasis_and_quote_marks_are_read_past_and_names_are_not():
         assert src[where[a]:where[a + len(word) - 1] + 1] == word
     a, b = whole_links(src, src.index("toml_"), src.index(" file"))  # starts inside the emphasis
     assert src[a:b] == "_Cargo.toml_"
+
+
+
+def test_a_paragraph_is_embedded_under_its_title_and_its_section():
+    j = {"title": "FAQ", "paragraphs": [
+        {"text": "Set `QA_MODEL` to a folder.", "kind": "body", "section": "Can I use my own model?",
+         "sentences": [[0, 27]]},
+        {"text": "Intro.", "kind": "body", "section": "FAQ", "sentences": [[0, 6]]},
+        {"text": "Plain.", "kind": "body", "sentences": [[0, 6]]}]}
+    texts = [t for t, _ in json_passage_spans(j, with_title=True)]
+    assert texts == ["FAQ - Can I use my own model?\nSet QA_MODEL to a folder.", "FAQ\nIntro.", "FAQ\nPlain."]
+    assert [t for t, _ in json_passage_spans(j, with_title=False)][0] == "Set QA_MODEL to a folder."

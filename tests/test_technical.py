@@ -445,3 +445,21 @@ def test_a_sentence_that_leads_to_a_list_is_answered_by_the_list(tern):
 def test_a_definition_question_is_answered_by_the_sentence_that_defines_the_term(tern):
     a = tern.ask("What is seamanship?")
     assert a.snippets[0].text == "_Seamanship_ is the art of handling a boat, and Tern logs it."
+
+
+
+def test_a_span_never_runs_into_the_next_list_item(tern):
+    import numpy as np
+    from qa.reader import ModelReader
+    from qa.spans import Span
+
+    class Spans:  # reads from one item into the next
+        def read(self, question, texts):
+            return [Span(t.index("Note where"), t.index("Note when") + 9, 9.0, 0.0, 0.99) if "Note where" in t
+                    and "Note when" in t else Span(0, 0, -np.inf, 0.0, 0.0) for t in texts]
+    q = "What does tern moor note?"
+    reader = ModelReader(tern.index, tern.config, spans=Spans())
+    v = tern.index.embedder.encode_query(q)
+    reading = reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
+    assert reading.snippets[0].text == "- **`tern moor`**: Note where the boat is moored."
+    assert tern.index.quoted(reading.short) == "Note where the boat is moored."
