@@ -136,8 +136,9 @@ def _trim_space(text: str, s: int, e: int, start: int, end: int) -> tuple[int, i
 
 
 def one_line(text: str) -> str:
-    """Whitespace runs (a line break inside a two-word name) read as one space."""
-    return " ".join(text.split())
+    """Whitespace runs (a line break inside a two-word name) read as one space, and so does a
+    shell command's line continuation (a backslash at a line's end)."""
+    return " ".join(_CONTINUED.sub(" ", text).split())
 
 
 def comment_only(unit: str) -> bool:
@@ -146,9 +147,13 @@ def comment_only(unit: str) -> bool:
     return bool(lines) and all(_COMMENT.match(line) for line in lines)
 
 
+_CONTINUED = re.compile(r"[ \t]*\\\n[ \t]*")
+
+
 def code_line(text: str, start: int, end: int, within: int | None = None) -> tuple[int, int]:
-    """A short answer inside a code block widened to the whole line it starts on, without the
-    prompt ("$ ", ">>> "): a command is given whole or not at all. A blank line or a comment
+    """A short answer inside a code block widened to the whole line it starts on (and the lines
+    it continues on, after a backslash), without the prompt ("$ ", ">>> "): a command is given
+    whole or not at all. A blank line or a comment
     ("$ # Use a specific Python version") gives way to the next line that starts before
     `within` (default `end`): the comment describes that line, which is the answer."""
     limit = end if within is None else within
@@ -160,6 +165,9 @@ def code_line(text: str, start: int, end: int, within: int | None = None) -> tup
         a = nl + 1
     b = text.find("\n", a)
     b = len(text) if b < 0 else b
+    while b < len(text) and text[a:b].rstrip().endswith("\\"):  # a command continued on the next line
+        nxt = text.find("\n", b + 1)
+        b = len(text) if nxt < 0 else nxt
     m = _PROMPT.match(text, a, b)
     a = m.end() if m else a
     while a < b and text[a].isspace():

@@ -30,6 +30,14 @@ def test_trim_answer(text, want):
 
 def test_one_line():
     assert one_line("Mao\n  Ning") == "Mao Ning"
+    assert one_line("uv pip compile in.txt \\\n   --universal") == "uv pip compile in.txt --universal"
+
+
+def test_a_command_continued_after_a_backslash_is_given_whole():
+    from qa.text import code_line
+    t = "$ uv pip compile requirements.in \\\n   --universal \\\n   --output-file out.txt\nResolved 43 packages"
+    a, b = code_line(t, 3, 5)
+    assert t[a:b] == "uv pip compile requirements.in \\\n   --universal \\\n   --output-file out.txt"
 
 
 SESSION = "$ # Use a specific Python version\n$ uv run --python 3.10 example.py\n3.10.15"
