@@ -24,6 +24,8 @@ NUMBER = re.compile(
     rf"(?:[$£€]\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|hundred))?"
     rf"(?:\s(?:km|kilometres|kilometers|miles|metres|meters|feet|kg|tons|tonnes|years|days|hours|minutes|people))?"
     rf"|\b(?:{_NUMWORDS})(?:[- ](?:{_NUMWORDS}))*\b", re.I)
+# a dotted version ("2.22.0", "3.11", "v1.2") or a "v"-numbered one ("v13"), not a sentence's full stop
+VERSION = re.compile(r"(?<![\w.])(?:v?\d+(?:\.\d+)+(?:[-+][0-9A-Za-z.]*[0-9A-Za-z])?|v\d+)(?![\w]|\.\d)")
 _CAP = r"[A-Z][\w'’.\-]*"
 NAME = re.compile(rf"\b{_CAP}(?:\s+(?:(?:of|the|de|del|la|von|van|der|al|bin|and|&|for)\s+)*{_CAP})*")
 _NOT_NAMES = frozenset("The A An In On At For But And Or If When While After Before During This That These Those "
@@ -58,8 +60,11 @@ ANSWER_TYPES: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     (f"what ({_PLACES})", "place", None),
     (f"which ({_PLACES})", "place", None),
     ("in what (country|city|state|place|region|area)", "place", None),
+    # technical documents: "What minimum Docker Compose version ...?" asks for "2.22.0" (a
+    # question whose passages hold no dotted version reads as untyped: `SentenceScorer.analyse`)
+    (r"(what|which)('s)?( [\w-]+){0,4}? versions?", "version", None),
 )
-KINDS = ("number", "date", "name", "place")
+KINDS = ("number", "date", "name", "place", "version")
 # one expression per kind, the union of its rows, tried in KINDS order (questions are lower-cased)
 _TYPE_RULES = [
     (re.compile(r"\b(" + "|".join(p for p, k, _ in ANSWER_TYPES if k == kind) + r")\b"), kind)
@@ -67,15 +72,16 @@ _TYPE_RULES = [
 ]
 
 
-_EARLIER_WH = re.compile(r"\b(?:what|who|whom|whose|which|where|why|how)\b(?!\s+(?:and|or)\s+when\b)")
+_EARLIER_WH = re.compile(r"\b(?:what|who|whom|whose|which|where|why|how)\b(?!\s+(?:and|or)\s+(?:when|where)\b)")
 
 
 def answer_type(question: str) -> str | None:
-    """The kind of phrase `question` asks for (one of KINDS), or None. A "when" after another
-    wh-word opens a clause ("Who was the leader when the Franks came?") and asks for no date."""
+    """The kind of phrase `question` asks for (one of KINDS), or None. A "when" or "where"
+    after another wh-word opens a clause ("Who was the leader when the Franks came?", "How do I
+    enable it where I declare the dependency?") and asks for no date or place."""
     q = question.lower()
     for rx, kind in _TYPE_RULES:
-        if any(m.group() != "when" or not any(w.start() < m.start() for w in _EARLIER_WH.finditer(q))
+        if any(m.group() not in ("when", "where") or not any(w.start() < m.start() for w in _EARLIER_WH.finditer(q))
                for m in rx.finditer(q)):
             return kind
     return None
@@ -307,6 +313,47 @@ def command_unit(unit: str) -> bool:
     return m.group("prompt") is not None or not unit.split("\n", 1)[0].rstrip().endswith(("{", "}", "(", ")", ";", ","))
 
 
+# a line of configuration or source code that says nothing alone: a table header, a comment, an
+# ellipsis, a bracket or a brace closing what another line opened
+_NOT_A_LINE = re.compile(r"\s*(?:\[\[?[^\]]*\]\]?|(?:#|//|;|--)(?:\s.*)?|\.\.\.|…|[\]})(;,\s]*)\s*$")
+_LINE_COMMENT = re.compile(r"\s*(?:#|//)\s")
+
+
+def code_answer_line(text: str, start: int, end: int, question: str, weights: dict[str, float]
+                     ) -> tuple[int, int] | None:
+    """The line of a configuration or source block [start:end) that answers: its only line
+    that says something (`autobins = false` under `[package]`), else the one sharing the most
+    of the question's weight (`weights`: idf by term), a comment right above it counting as
+    its own words (it describes it); None when no line is alone in front. What asks for
+    "the dependency line" or "what build.rs prints" gets that line, not the whole block."""
+    lines, above = [], ""
+    a = start
+    while a < end:
+        b = text.find("\n", a, end)
+        b = end if b < 0 else b
+        line = text[a:b]
+        if _LINE_COMMENT.match(line):
+            above += " " + line
+        elif line.strip() and not _NOT_A_LINE.fullmatch(line):
+            said = set(terms(line + " " + line.replace("_", " ").replace("-", " ") + above))
+            lines.append((sum(w for t, w in weights.items() if t in said), a, b))
+            above = ""
+        else:
+            above = ""
+        a = b + 1
+    if not lines:
+        return None
+    lines.sort(key=lambda x: -x[0])
+    if len(lines) > 1 and (lines[0][0] <= 0 or lines[0][0] == lines[1][0]):
+        return None
+    _, a, b = lines[0]
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
 def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
     """The contents of inline code spans of the shape `kind` asks for (an environment variable
     or a flag also inside a longer span), and bare environment variables and long flags
@@ -346,6 +393,8 @@ def candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
             if not any(a <= m.start() < b for a, b in dates):
                 spans.append(m.span())
         return spans
+    if kind == "version":
+        return [m.span() for m in VERSION.finditer(sentence)]
     if kind in ("name", "place"):
         out = []
         for m in NAME.finditer(sentence):

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import weights
 from .config import Config
-from .extract import asks_plural, command_unit, enumeration, name_fit, named_as_asked
+from .extract import asks_plural, code_answer_line, command_unit, enumeration, name_fit, named_as_asked
 from .index import Index
 from .inline import view_of, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
@@ -131,7 +131,7 @@ class ModelReader:
         held = [i for i in range(len(pieces)) if inside(i)]
         i = max(held, key=lambda j: spans[j].score) if held else None
         if first.code and not command_unit(first.text):
-            i = None  # configuration or source code answers whole: no line of it alone
+            i = None  # configuration or source code: no span of it the span model reads
         short = None
         identifier = bool(an.qtype and an.qtype.startswith("code"))
         if identifier:  # an identifier of the shape asked for, or no short answer from prose
@@ -140,6 +140,12 @@ class ModelReader:
                 row = self.index.row(short.doc, short.paragraph)
                 short = self.index.cite(row, *enumeration(self.index.paragraphs[row].text, short.start, short.end,
                                                           first.start, first.end))
+        if short is None and first.code and not command_unit(first.text):
+            # configuration or source code: the line that answers (`autobins = false`), if one does
+            row = self.index.row(first.doc, first.paragraph)
+            idf = {t: self.index.bm25.idf_of(t) for t in an.qterms}
+            line = code_answer_line(self.index.paragraphs[row].text, first.start, first.end, an.question, idf)
+            short = None if line is None else self.index.cite(row, *line)
         if short is None and i is not None and not (identifier and not first.code):
             row = pieces[i].row
             par = self.index.paragraphs[row]

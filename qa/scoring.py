@@ -34,6 +34,10 @@ _NEG = re.compile(r"\b(not|never|no|without|none|neither|nor)\b|n't\b", re.I)
 _EXCEPTION = re.compile(r"\b(?:except|exception|excluding|unless)\b", re.I)
 # a condition clause of a question, to its end or the next comma
 _CONDITION = re.compile(r"(?<=\w)\s+(?:when|if|unless|once)\s+[^,?]*", re.I)  # not "When did ...?"
+# the end of a sentence told before the one that asks: a full stop after a word, then a capital
+# that opens a sentence ending in the question mark ("Mr. Smith" and "St. Louis" are no ends)
+_TOLD = re.compile(r"(\w+)[.!]\s+(?=[A-Z][^?]*\?\s*$)")
+_ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Jr Sr Prof Gen Col Lt Sgt Capt Rev Mt Ft vs No".split())
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•]\s|\d{1,3}[.)]\s)")
 _LIST_QUOTE = 400  # a list a sentence leads to is quoted up to this many characters (whole items)
 _CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|neither|nor|except|only|instead)\b|n't\b",
@@ -52,6 +56,7 @@ _NEG_PREFIX = ("non", "un", "in", "im", "dis", "ir", "il", "anti", "counter", "m
 # units of time ("second" is left out: far more often "the second vessel" than a unit)
 _UNIT = re.compile(r"\b(minute|hour|day|week|month|year|decade|centur(?:y|ies)|millenni(?:um|a))s?\b", re.I)
 _WH = ("what", "who", "when", "where", "why", "how", "which")
+_COMPOUND = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")  # lower-case, hyphenated
 _NAME_WORD = re.compile(r"(?<![.?!]\s)\b([A-Z][\w-]*[A-Za-z][\w-]*)")  # a capitalised word, not a sentence's first
 # A question that asks for something to run ("How do I install it?", "Which command checks the
 # lockfile?"): in technical documents its answer is the code block after the sentence that
@@ -261,6 +266,9 @@ class SentenceScorer:
                 qtype = code
             else:  # no identifier of that shape in these passages: read it as a prose question
                 self._fit(cands, original, qtype, weights)
+        if qtype == "version" and not any(c.type_fit > 0.5 for c in cands):
+            qtype = None  # "What version of Pink's 'Perfect' ...?": no numbered version here
+            self._fit(cands, original, qtype, weights)
         if not cands:
             return None
         for c in cands:
@@ -278,12 +286,14 @@ class SentenceScorer:
         bonus = self.config.w_define
         second = next((c.score - bonus * c.defines for c in cands[1:] if c.pi != best.pi),
                       best.score - bonus * best.defines - 1.0)
+        # a version asked for ranks sentences only: the confidence model was fitted without it
+        fitted = qtype != "version"
         feats = {
-            "cos": best.cos, "overlap": best.overlap, "type_fit": best.type_fit,
+            "cos": best.cos, "overlap": best.overlap, "type_fit": best.type_fit if fitted else 0.5,
             "margin": best.score - bonus * best.defines - second,
             "passage_cover": self._cover(best.pi, weights, total),
             "missing_max": self._missing_max(best.pi, weights),
-            "has_type": 1.0 if qtype else 0.0,
+            "has_type": 1.0 if qtype and fitted else 0.0,
             "unseen": sum(w for t, w in weights.items() if t not in self.index.bm25.idf) / total,
             "p_dense": passages[0].dense,
             "p_bm25": passages[0].bm25 / total,
@@ -314,7 +324,7 @@ class SentenceScorer:
         q_bigrams = list(zip(qt, qt[1:]))
         s_bigrams = set(zip(sl, sl[1:]))
         return {
-            "cue": 1.0 if _CUE.search(original) else 0.0,
+            "cue": 1.0 if _CUE.search(asked(original)) else 0.0,
             "neg_mismatch": 1.0 if _negated(original) and not (_NEG.search(sent) or _EXCEPTION.search(sent)) else 0.0,
             "num_missing": 1.0 if any(n not in p.text for n in nums) else 0.0,
             "cap_missing": min(2, sum(1 for t in cap_terms if t not in par)) / 2,
@@ -369,9 +379,10 @@ class SentenceScorer:
         word after the wh-word ("population" in "What is the population of Pyongyang?"), and
         where the corpus neither uses nor spells alike a word: any name the question
         capitalises after its first word ("FreeBSD" in "Is there a way to install uv on
-        FreeBSD?"; not "Counil", a misspelt "Council"), and a specific term (not a common
-        word, `common_word`) after a light verb ("nox" in "How do I make nox use uv?") or in a
-        yes/no question ("telemetry" in "Does uv collect telemetry?")."""
+        FreeBSD?"; not "Counil", a misspelt "Council"), and a specific term (not a common word,
+        `common_word`) after a light verb ("nox" in "How do I make nox use uv?"), in a yes/no
+        question ("telemetry" in "Does uv collect telemetry?") or in a hyphenated name
+        ("nextest" in "cargo-nextest")."""
         ws = words(question)
         wh = next((i for i, w in enumerate(ws) if w in QUESTION_WORDS), None)
         bm25 = self.index.bm25
@@ -387,6 +398,8 @@ class SentenceScorer:
             focus += [w for w in [next((w for w in after if w not in _LIGHT), None)] if w is not None and unknown(w)]
         if ws and ws[0] in _AUXILIARY:  # a yes/no question: any of its words
             focus += [w for w in ws[1:] if content(w) and w not in focus and unknown(w)]
+        for compound in _COMPOUND.findall(question):  # "cargo-nextest": a tool's name, as specific as a capital
+            focus += [w for w in words(compound) if content(w) and w not in focus and unknown(w)]
         for name in _NAME_WORD.findall(question, 1):
             w = name.lower()
             st = stem_all([w])[0]
@@ -515,11 +528,22 @@ qui est les du des il elle où avec pour dans une que quoi el los las del en con
 es por para qué cuándo cuando chi ha di che della dove quando quem em com não uma do da onde""".split())
 
 
+def asked(question: str) -> str:
+    """The sentence that asks, without the sentences before it that tell the situation
+    ("cargo update didn't pick the newest version. How do I ...?"): their negations are
+    the asker's, not a negation of what is asked."""
+    for m in reversed(list(_TOLD.finditer(question))):
+        if m.group(1) not in _ABBREVIATIONS:
+            return question[m.end():]
+    return question
+
+
 def _negated(question: str) -> bool:
     """Does the question negate what it asks? In a how-to or a question for an identifier,
     "without" states a constraint ("How do I run it without installing it?"), not a negation;
     nor does a negation inside a "when"/"if" clause ("What is it set to when I haven't
-    configured it?": a default)."""
+    configured it?": a default), nor one in a sentence before the question (`asked`)."""
+    question = asked(question)
     found = {m.group().lower() for m in _NEG.finditer(_CONDITION.sub(" ", question))}
     if found == {"without"} and (wants_code(question) or code_kind(question)):
         return False

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from qa import extract, ner
-from qa.extract import ANSWER_TYPES, KINDS, answer_type, candidates, is_organisation
+from qa.extract import ANSWER_TYPES, KINDS, answer_type, candidates, code_answer_line, is_organisation
 from qa.text import terms
 
 pytestmark = pytest.mark.unit
@@ -56,7 +56,12 @@ def test_ner_reads_its_labels_from_the_same_table():
     ("In what region is the valley?", "place"),
     ("WHO LED THE DELEGATION?", "name"),
     ("Who was in the city when it fell?", "name"),  # "when" after the wh-word opens a clause
+    ("How do I enable it where I declare the dependency?", None),  # so does "where"
+    ("What is the area called where two plates move apart?", None),
     ("Where and when did it begin?", "date"), ("When did it fall?", "date"),
+    ("What minimum Docker Compose version is needed?", "version"),
+    ("What's the newest Python version PyPy supports?", "version"),
+    ("How many versions are there?", "number"), ("Which company released version 3?", "name"),
     ("Why is the sky blue?", None),
     ("What did the minister say about the treaty?", None),
     ("Somewhere, somehow?", None),  # whole words only
@@ -106,6 +111,12 @@ def test_spans_index_the_sentence_and_unknown_kinds_give_nothing():
         for a, b in candidates(SENTENCE, kind):
             assert 0 <= a < b <= len(SENTENCE)
     assert candidates(SENTENCE, "colour") == [] and candidates("", "name") == []
+
+
+def test_version_candidates_are_dotted_or_v_numbered_and_end_before_a_full_stop():
+    s = "Compose 2.22.0 ships with Docker Desktop 4.24, up to 3.11. Buckets went v12 to v13; 1.70.0-beta.1 too."
+    assert phrases(s, "version") == ["2.22.0", "4.24", "3.11", "v12", "v13", "1.70.0-beta.1"]
+    assert phrases("In 2021 there were 3 editions, vol. 2.", "version") == []
 
 
 def test_is_organisation():
@@ -251,3 +262,23 @@ def test_a_definition_question_and_the_sentences_that_define_its_term():
     assert extract.defines("Cargo is Rust's build system.", "cargo")
     assert not extract.defines("Crates are very common.", "crates")
     assert not extract.defines("A crate is published by its author.", "crate")
+
+
+def answer_line(block: str, question: str) -> str | None:
+    from qa.text import terms
+    found = code_answer_line(block, 0, len(block), question, {t: 1.0 for t in terms(question)})
+    return None if found is None else block[found[0]:found[1]]
+
+
+def test_the_line_of_a_configuration_or_source_block_that_answers():
+    alias = '[alias]\nrr = "run --release"\nrecursive_example = "rr --example recursions"'
+    assert answer_line(alias, "How do I make cargo rr run in release mode?") == 'rr = "run --release"'
+    # the only line that says something, past the table header and an ellipsis comment
+    assert answer_line("[package]\n# …\nautobins = false\n", "What turns off binary detection?") == "autobins = false"
+    # a comment right above a line describes it
+    build = ('fn main() {\n    // Rerun this script when the C file changes.\n    println!("x");\n'
+             '    cc::Build::new().compile("hello");\n}')
+    assert answer_line(build, "What tells Cargo to rerun when the C file changes?") == 'println!("x");'
+    # no line in front: the block answers whole
+    assert answer_line('[workspace]\nmembers = ["a"]\nresolver = "2"', "What does the table hold?") is None
+    assert answer_line('[a]\nx = 1\n[b]\nx = 2', "What is x?") is None

@@ -84,3 +84,20 @@ def test_an_identifier_is_left_out_only_when_the_question_writes_it_out():
     q = "What keyword defines a struct?"
     found = [s[a:b] for a, b in typed_phrases(s, "code:code", frozenset(terms(q)), question=q)]
     assert found == ["struct"]  # written in the question, but called by the noun asked for
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("cargo update didn't pick the newest version. How do I turn on tracing?", "How do I turn on tracing?"),
+    ("It keeps rebuilding for no clear reason! What command logs why?", "What command logs why?"),
+    ("uv only gave me python3.13. How do I get python?", "How do I get python?"),
+    ("What did Mr. Smith not say?", "What did Mr. Smith not say?"),  # an abbreviation ends no sentence
+    ("Why did the U.S. not join?", "Why did the U.S. not join?"),
+    ("Which is not a prime? Is it 4.", "Which is not a prime? Is it 4."),  # no question after the full stop
+])
+def test_the_sentence_that_asks_is_read_apart_from_the_situation_told_before_it(question, asks):
+    assert scoring_mod.asked(question) == asks
+
+
+def test_a_negation_in_the_situation_told_is_not_a_negated_question():
+    assert not scoring_mod._negated("cargo update didn't pick the newest version. How do I turn on tracing?")
+    assert scoring_mod._negated("The update ran. Which crates did it not pick?")

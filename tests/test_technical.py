@@ -167,6 +167,12 @@ DOCS = {
         $ tern log --check
         ```
         """),
+    "almanac.md": textwrap.dedent("""\
+        ## Almanac sync
+
+        The almanac sync of Tern needs the chart pack to download the harbour almanac of every port.
+        It works with version 2.4.1 of the pack or a newer one.
+        """),
 }
 
 
@@ -217,11 +223,11 @@ def test_a_command_asked_for_is_a_command_line_of_a_code_block(tern):
     assert first.short is not None and tern.index.quoted(first.short) == "tern log --check"
 
 
-def test_configuration_a_how_question_gets_is_quoted_whole_without_a_short_answer(tern):
+def test_configuration_a_how_question_gets_is_quoted_whole_and_answered_by_its_line(tern):
     ans = tern.ask("How do I record the wind with every entry?")
     first = ans.snippets[0]
-    assert first.code and first.text.startswith("[entry]")
-    assert first.short is None and ans.short_answer is None  # "[entry]" alone answers nothing
+    assert first.code and first.text.startswith("[entry]")  # the table it stands in is shown
+    assert ans.text == 'wind = "NW 4"' and tern.index.quoted(ans.short_answer) == 'wind = "NW 4"'  # not "[entry]"
 
 
 def test_a_comment_in_a_shell_session_is_quoted_with_the_command_it_describes(tern):
@@ -339,6 +345,11 @@ def test_a_name_the_documents_never_use_makes_the_question_off_topic(tern):
     assert off_topic(tern, "Can I install Tern on Linnux?") == 0.0  # a misspelt name the corpus uses
     # "happens" asks what follows; it is no focus the documents must use
     assert off_topic(tern, "What happens when Tern updates itself?") == 0.0
+
+
+def test_a_hyphenated_tool_name_the_documents_never_use_makes_the_question_off_topic(tern):
+    assert off_topic(tern, "How do I check my logbook with tern-zxqlint?") == 1.0
+    assert off_topic(tern, "How do I check my logbook with tern-log?") == 0.0  # words the documents use
 
 
 def test_without_in_a_how_to_question_is_a_constraint_not_a_negation(tern):
@@ -463,3 +474,17 @@ def test_a_span_never_runs_into_the_next_list_item(tern):
     reading = reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
     assert reading.snippets[0].text == "- **`tern moor`**: Note where the boat is moored."
     assert tern.index.quoted(reading.short) == "Note where the boat is moored."
+
+
+def test_a_version_asked_for_is_a_dotted_version_and_none_here_is_no_type(tern):
+    from qa.scoring import SentenceScorer
+    scorer = SentenceScorer(tern.index, tern.config)
+
+    def analyse(q, drop=None):
+        v = tern.index.embedder.encode_query(q)
+        return scorer.analyse(q, [p for p in tern.retriever.retrieve(q, 10, qvec=v) if p.doc != drop], v)
+    an = analyse("Which chart pack version does the almanac sync need?")
+    best = an.cands[0]
+    assert an.qtype == "version" and "2.4.1" in tern.index.paragraphs[best.pi].text[best.start:best.end]
+    assert tern.ask("Which chart pack version does the almanac sync need?").text == "2.4.1"
+    assert analyse("What version of the logbook format does Tern write?", drop="almanac.md").qtype is None
