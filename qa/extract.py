@@ -101,11 +101,12 @@ _CODE_NOUNS = (
              r"attributes?|annotations?|decorators?|structs?|enums?|interfaces?|constants?|propert(?:y|ies)|"
              r"headers?|endpoints?"),
 )
-# (a noun with a possessive is not what is asked for: "which tool's workspaces ...?")
+# (a noun with a possessive is not what is asked for: "which tool's workspaces ...?"; nor a word
+# of a dotted or hyphenated name: "what date has crates.io ...?")
 # (nor one after an auxiliary: "What does the `dyn` keyword do?" asks what it does)
 _CODE_QUESTION = [(shape, re.compile(r"\b(?:what|which)\b(?:'s|\s+(?:is|are|was|were))?\s+(?:the\s+|an?\s+)?"
                                      r"(?:(?!(?:does|do|did|can|could|should|will|would)\b)[\w.-]+\s+){0,3}?"
-                                     rf"(?P<noun>{nouns})\b(?!['’]s\b)", re.I))
+                                     rf"(?P<noun>{nouns})\b(?!['’]s\b)(?![.-]\w)", re.I))
                   for shape, nouns in _CODE_NOUNS]
 _SHAPES = {
     "env": re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?"),
@@ -316,17 +317,20 @@ def command_unit(unit: str) -> bool:
 # a line of configuration or source code that says nothing alone: a table header, a comment, an
 # ellipsis, a bracket or a brace closing what another line opened
 _NOT_A_LINE = re.compile(r"\s*(?:\[\[?[^\]]*\]\]?|(?:#|//|;|--)(?:\s.*)?|\.\.\.|…|[\]})(;,\s]*)\s*$")
-_LINE_COMMENT = re.compile(r"\s*(?:#|//)\s")
+_LINE_COMMENT = re.compile(r"\s*(?:(?:\$|%|>|PS>)[ \t]+)?(?:#|//)\s")
+_PROMPTED = re.compile(r"^[ \t]*(?:\$|%|PS>)[ \t]+\S", re.M)
 
 
 def code_answer_line(text: str, start: int, end: int, question: str, weights: dict[str, float]
                      ) -> tuple[int, int] | None:
-    """The line of a configuration or source block [start:end) that answers: its only line
-    that says something (`autobins = false` under `[package]`), else the one sharing the most
-    of the question's weight (`weights`: idf by term), a comment right above it counting as
-    its own words (it describes it); None when no line is alone in front. What asks for
-    "the dependency line" or "what build.rs prints" gets that line, not the whole block."""
+    """The line of a code block [start:end) that answers: its only line that says something
+    (`autobins = false` under `[package]`), else the one sharing the most of the question's
+    weight (`weights`: idf by term), its comments (after it, or right above it) counting as
+    its own words; None when no line is alone in front. In a shell session only the commands
+    are lines. What asks for "the dependency line" or "what build.rs prints" gets that line,
+    not the whole block; "only regex's entry" gets `cargo update regex  # updates just regex`."""
     lines, above = [], ""
+    prompted = bool(_PROMPTED.search(text, start, end))  # a shell session: its commands, not their output
     a = start
     while a < end:
         b = text.find("\n", a, end)
@@ -334,7 +338,7 @@ def code_answer_line(text: str, start: int, end: int, question: str, weights: di
         line = text[a:b]
         if _LINE_COMMENT.match(line):
             above += " " + line
-        elif line.strip() and not _NOT_A_LINE.fullmatch(line):
+        elif line.strip() and not _NOT_A_LINE.fullmatch(line) and (not prompted or _PROMPTED.match(line)):
             said = set(terms(line + " " + line.replace("_", " ").replace("-", " ") + above))
             lines.append((sum(w for t, w in weights.items() if t in said), a, b))
             above = ""

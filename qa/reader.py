@@ -140,12 +140,8 @@ class ModelReader:
                 row = self.index.row(short.doc, short.paragraph)
                 short = self.index.cite(row, *enumeration(self.index.paragraphs[row].text, short.start, short.end,
                                                           first.start, first.end))
-        if short is None and first.code and not command_unit(first.text):
-            # configuration or source code: the line that answers (`autobins = false`), if one does
-            row = self.index.row(first.doc, first.paragraph)
-            idf = {t: self.index.bm25.idf_of(t) for t in an.qterms}
-            line = code_answer_line(self.index.paragraphs[row].text, first.start, first.end, an.question, idf)
-            short = None if line is None else self.index.cite(row, *line)
+        if short is None and first.code:
+            short = self.code_line(an, first)  # the line of the block that answers, if one does
         if short is None and i is not None and not (identifier and not first.code):
             row = pieces[i].row
             par = self.index.paragraphs[row]
@@ -159,13 +155,25 @@ class ModelReader:
         elif short is None and first.code and an.wants_code and command_unit(first.text) \
                 and (first.intro is not None or an.qtype == "code:command"):
             # a how-to question answered by the code its sentence introduces, or a command
-            # asked for: the code's first line (the span model reads prose windows, not this
-            # block); configuration (`repos:`, `[project]`) has no line that answers alone
-            row = self.index.row(first.doc, first.paragraph)
-            a, b = code_line(self.index.paragraphs[row].text, first.start, first.start, within=first.end)
-            short = self.index.cite(row, a, b)
+            # asked for, and no line answers before the others: the code's first line (the span
+            # model reads prose windows, not this block); configuration (`repos:`, `[project]`)
+            # has no line that answers alone
+            short = self.code_line(an, first, whole=False)
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)
+
+    def code_line(self, an: Analysis, first: Snippet, whole: bool = True) -> Citation | None:
+        """The line of a quoted code block that answers (`extract.code_answer_line`: "only
+        regex's entry" gets `cargo update regex`, the dependency asked for its line), without
+        its prompt and comment; else, unless the block answers `whole`, its first line."""
+        row = self.index.row(first.doc, first.paragraph)
+        text = self.index.paragraphs[row].text
+        idf = {t: self.index.bm25.idf_of(t) for t in an.qterms}
+        line = code_answer_line(text, first.start, first.end, an.question, idf)
+        if line is None and whole:
+            return None
+        at = first.start if line is None else line[0]
+        return self.index.cite(row, *code_line(text, at, at, within=first.end))
 
     def identifier(self, an: Analysis, first: Snippet, span: tuple[int, int] | None) -> Citation | None:
         """For a question that asks for an identifier (`extract.code_kind`), the one of that

@@ -58,6 +58,8 @@ _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">", "“": "”", '"': '"', "'": "
 CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _PROMPT_MARK = r"(?:\$|>>>|PS>|%|>)"  # a shell's or a REPL's prompt
 _PROMPT = re.compile(rf"[ \t]*{_PROMPT_MARK}[ \t]+(?=\S)")
+_CLAUSE_END = re.compile(r"[.:;!?](?:\s|$)|\s[—–]\s")
+_TRAILING_COMMENT = re.compile(r"[ \t]+(?:#|//)[ \t]")  # a comment after code on its line
 _COMMENT = re.compile(rf"[ \t]*(?:{_PROMPT_MARK}[ \t]+)?#(?:[ \t]|$)")  # "# ...", "$ # ...", not "#!" or "#include"
 
 
@@ -65,13 +67,16 @@ def trim_answer(text: str, start: int, end: int) -> tuple[int, int]:
     """A short answer's span without what no reader wants at its edges: whitespace, a shell
     prompt, backticks (an inline code span gives its content), emphasis marks and unpaired
     brackets or quotes. Inside inline code nothing else is touched (`__init__`, `a*`). An
-    answer never splits an inline code span: one that starts inside it is that code, one that
-    ends inside it runs to its end."""
+    answer never splits an inline code span: one that starts inside it is that code (also when
+    it runs on past the end of a clause), one that ends inside it runs to its end."""
     s, e = start, end
     if "`" in text:
         for m in CODE_SPAN.finditer(text):
             a, b = m.span()
             if (a < s < b and e <= b) or (s == a and e < b):
+                s, e = m.start(2), m.end(2)
+                break
+            if a < s < b and _CLAUSE_END.search(text[b:e]):  # "101`: Cargo failed": the code
                 s, e = m.start(2), m.end(2)
                 break
             if a < s < b:  # starts inside and runs on: from the code's opening backtick
@@ -152,8 +157,8 @@ _CONTINUED = re.compile(r"[ \t]*\\\n[ \t]*")
 
 def code_line(text: str, start: int, end: int, within: int | None = None) -> tuple[int, int]:
     """A short answer inside a code block widened to the whole line it starts on (and the lines
-    it continues on, after a backslash), without the prompt ("$ ", ">>> "): a command is given
-    whole or not at all. A blank line or a comment
+    it continues on, after a backslash), without the prompt ("$ ", ">>> ") and a comment after
+    it (outside quotes): a command is given whole or not at all. A blank line or a comment
     ("$ # Use a specific Python version") gives way to the next line that starts before
     `within` (default `end`): the comment describes that line, which is the answer."""
     limit = end if within is None else within
@@ -170,6 +175,10 @@ def code_line(text: str, start: int, end: int, within: int | None = None) -> tup
         b = len(text) if nxt < 0 else nxt
     m = _PROMPT.match(text, a, b)
     a = m.end() if m else a
+    for c in _TRAILING_COMMENT.finditer(text, a, b):  # "cargo update regex   # updates just regex"
+        if text.count('"', a, c.start()) % 2 == 0 and text.count("'", a, c.start()) % 2 == 0:
+            b = c.start()  # (outside quotes) the comment is no part of it
+            break
     while a < b and text[a].isspace():
         a += 1
     while b > a and text[b - 1].isspace():

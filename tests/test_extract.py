@@ -279,6 +279,9 @@ def test_the_line_of_a_configuration_or_source_block_that_answers():
     build = ('fn main() {\n    // Rerun this script when the C file changes.\n    println!("x");\n'
              '    cc::Build::new().compile("hello");\n}')
     assert answer_line(build, "What tells Cargo to rerun when the C file changes?") == 'println!("x");'
+    # in a shell session the commands are its lines, each with its comment
+    session = "$ cargo update         # updates all dependencies\n$ cargo update regex   # updates just regex\nUpdating"
+    assert answer_line(session, "How do I update just regex?") == "$ cargo update regex   # updates just regex"
     # no line in front: the block answers whole
     assert answer_line('[workspace]\nmembers = ["a"]\nresolver = "2"', "What does the table hold?") is None
     assert answer_line('[a]\nx = 1\n[b]\nx = 2', "What is x?") is None

@@ -22,10 +22,17 @@ pytestmark = pytest.mark.unit
     ("$ 5 million", "$ 5 million"),                  # money, not a prompt
     ("Mao\nNing", "Mao\nNing"),                      # inner whitespace is the source's: offsets exact
     ("``", "``"),                                    # nothing left: the span as it was
+    ("101`: Cargo", "101"),                          # starts in code, runs past a clause's end: the code
+    ("lab`. Creating a", "lab"),
 ])
 def test_trim_answer(text, want):
-    s, e = trim_answer("x " + text + " y", 2, 2 + len(text))
-    assert ("x " + text + " y")[s:e] == want
+    if text.count("`") == 1 and not text.startswith("`"):  # a span that starts inside inline code
+        full = "x `" + text + " y"
+        s, e = trim_answer(full, 3, 3 + len(text))
+    else:
+        full = "x " + text + " y"
+        s, e = trim_answer(full, 2, 2 + len(text))
+    assert full[s:e] == want
 
 
 def test_one_line():
@@ -38,6 +45,12 @@ def test_a_command_continued_after_a_backslash_is_given_whole():
     t = "$ uv pip compile requirements.in \\\n   --universal \\\n   --output-file out.txt\nResolved 43 packages"
     a, b = code_line(t, 3, 5)
     assert t[a:b] == "uv pip compile requirements.in \\\n   --universal \\\n   --output-file out.txt"
+
+
+def test_a_code_line_is_given_without_the_comment_after_it():
+    t = '$ cargo update regex   # updates just regex\nkey = "a # b"  # the key'
+    assert t[slice(*code_line(t, 3, 5))] == "cargo update regex"
+    assert t[slice(*code_line(t, 46, 48))] == 'key = "a # b"'  # a hash inside quotes is no comment
 
 
 SESSION = "$ # Use a specific Python version\n$ uv run --python 3.10 example.py\n3.10.15"
