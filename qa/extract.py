@@ -72,16 +72,15 @@ _TYPE_RULES = [
 ]
 
 
-_EARLIER_WH = re.compile(r"\b(?:what|who|whom|whose|which|where|why|how)\b(?!\s+(?:and|or)\s+(?:when|where)\b)")
+_EARLIER_WH = re.compile(r"\b(?:what|who|whom|whose|which|where|why|how)\b(?!\s+(?:and|or)\s+when\b)")
 
 
 def answer_type(question: str) -> str | None:
-    """The kind of phrase `question` asks for (one of KINDS), or None. A "when" or "where"
-    after another wh-word opens a clause ("Who was the leader when the Franks came?", "How do I
-    enable it where I declare the dependency?") and asks for no date or place."""
+    """The kind of phrase `question` asks for (one of KINDS), or None. A "when" after another
+    wh-word opens a clause ("Who was the leader when the Franks came?") and asks for no date."""
     q = question.lower()
     for rx, kind in _TYPE_RULES:
-        if any(m.group() not in ("when", "where") or not any(w.start() < m.start() for w in _EARLIER_WH.finditer(q))
+        if any(m.group() != "when" or not any(w.start() < m.start() for w in _EARLIER_WH.finditer(q))
                for m in rx.finditer(q)):
             return kind
     return None
