@@ -357,14 +357,18 @@ def code_answer_line(text: str, start: int, end: int, question: str, weights: di
     return a, b
 
 
+_HTML_CODE = re.compile(r"<(code)>([^<>`]+)</code>")  # inline code written in HTML: group 2 its content
+
+
 def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
-    """The contents of inline code spans of the shape `kind` asks for (an environment variable
-    or a flag also inside a longer span), and bare environment variables and long flags
-    (which no prose word looks like)."""
+    """The contents of inline code spans (`` `x` ``, or `<code>x</code>` in HTML) of the shape
+    `kind` asks for (an environment variable or a flag also inside a longer span), and bare
+    environment variables and long flags (which no prose word looks like)."""
     shape = _SHAPES.get(kind.partition(":")[2] or "code", _SHAPES["code"])
     inside = _INSIDE.get(kind.partition(":")[2])
     out, spans = [], []
-    for m in CODE_SPAN.finditer(sentence):
+    found = sorted([*CODE_SPAN.finditer(sentence), *_HTML_CODE.finditer(sentence)], key=lambda m: m.start())
+    for m in found:
         a, b = m.span(2)
         spans.append(m.span())
         while a < b and sentence[a] == " ":

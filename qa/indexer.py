@@ -31,7 +31,7 @@ log = logging.getLogger("qa")
 # bump when corpus parsing or sentence splitting changes: stores rebuild, copying the vectors
 # of the paragraphs that parse as before. A converter's own change bumps its version in
 # qa/convert.FORMATS instead: only the files it read re-index.
-PARSER_VERSION = 10
+PARSER_VERSION = 11
 # bump when what is embedded for a parsed paragraph changes (`document.json_passage_spans`):
 # a store built otherwise is rebuilt without copying a vector
 PASSAGE_VERSION = 4

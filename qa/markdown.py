@@ -3,9 +3,9 @@
 Line rules cannot tell a heading from prose, a link-reference definition from a sentence, or a
 `<Listing>` tag from text; the parser can. Each block keeps the source characters it came from,
 so a citation into a paragraph slices the file's text exactly. What is answered from: prose,
-lists, block quotes, tables and code. What is kept but never answered from: headings (they name
-the section), raw HTML and comments, paragraphs that are one inline element (a caption),
-include directives. What is dropped: link-reference
+lists, block quotes, tables and code, and prose written as an HTML block (`<dl>` of options).
+What is kept but never answered from: headings (they name the section), other raw HTML and
+comments, paragraphs that are one inline element (a caption), include directives. What is dropped: link-reference
 definitions, thematic breaks, front matter (its title and date are read).
 """
 from __future__ import annotations
@@ -62,6 +62,19 @@ def front_matter(text: str) -> FrontMatter | None:
 _WRAPPED = re.compile(r"\s*<([A-Za-z][\w-]*)\b[^<>]*>[^<>]*</\1>\s*", re.S)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|!?\[([^\]]*)\]\[[^\]]*\]")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<!--.*?-->", re.S)
+
+
+_NOT_PROSE = re.compile(r"\s*<(?:script|style|pre|svg|textarea)\b", re.I)
+
+
+def _prose_html(block: str) -> bool:
+    """Is this raw HTML block prose written in tags (a definition list of options, a `<p>`, a
+    `<div>` of text), rather than markup: three words or more once tags and comments are
+    gone, not one element around a label (`_WRAPPED`), not a script, a style or preformatted
+    text? Prose is answered from; its tags are read past as inline HTML is."""
+    if _NOT_PROSE.match(block) or _WRAPPED.fullmatch(block):
+        return False
+    return len(re.findall(r"[A-Za-z]{2,}", _TAG.sub(" ", block))) >= 3
 
 
 def plain(inline: str) -> str:
@@ -154,7 +167,7 @@ def blocks(text: str) -> list[Block]:
         elif t.type == "code_block":
             leaves.append((a, b, container, "code", "", 0))
         elif t.type == "html_block":
-            leaves.append((a, b, container, "html", "", 0))
+            leaves.append((a, b, container, "body" if _prose_html(t.content) else "html", "", 0))
         i += 1
     out: list[Block] = []
     prev = None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Iterable, TextIO
 
 from .citations import citations, number_citations
 from .errors import QAError
+from .inline import reading_view
 from .types import Answer, Citation, place
 
 if TYPE_CHECKING:
@@ -109,11 +110,11 @@ def render_answer(answer: Answer, *, color: bool) -> str:
         marks = "".join(_marker(n, color) for n in nums)
         if snippet.code:  # a code block: its lines as they stand, under what introduces it
             if snippet.intro is not None:
-                lines.append(_style("“" + _one_line(snippet.intro.text) + "”", DIM, color))
+                lines.append(_style("“" + _one_line(reading_view(snippet.intro.text)[0]) + "”", DIM, color))
             lines += ["    " + _clean(ln) for ln in textwrap.dedent(snippet.text).split("\n")]
             lines.append("    " + marks)
             continue
-        quote = "“" + _one_line(snippet.text) + "”"
+        quote = "“" + _one_line(snippet.shown()[0]) + "”"  # links as their labels, no tags
         lines.append(quote + " " + marks)
     if not answer.snippets and answer.text:  # defensive: an answer without quotes
         lines.append(_clean(answer.text))

@@ -6,10 +6,13 @@ protocols below and is injected into `qa.pipeline.QA`; the pipeline itself does 
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from typing import Mapping, NamedTuple, Protocol, Sequence
 
 import numpy as np
+
+from .inline import reading_view, view_of
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,24 @@ class Snippet:
     title = property(lambda self: self.citation.title)
     date = property(lambda self: self.citation.date)
 
+    def shown(self) -> tuple[str, tuple[int, int] | None]:
+        """The quote as a person reads it (`inline.reading_view`: links as their labels, tags
+        and emphasis marks gone; code as it stands), and where the short answer stands in that
+        text. `text` and the citation stay the source's own characters."""
+        view, where = view_of(self.text, self.code)
+        sh = self.short
+        if sh is None or (sh.doc, sh.paragraph) != (self.doc, self.paragraph) \
+                or not self.start <= sh.start < sh.end <= self.end:
+            return view, None
+        return view, (bisect_left(where, sh.start - self.start), bisect_left(where, sh.end - self.start))
+
     def to_dict(self) -> dict:
+        view, mark = self.shown()
         return {"text": self.text, **asdict(self.citation), "score": round(self.score, 4),
                 "short": asdict(self.short) if self.short else None,
-                "intro": {"text": self.intro.text, **asdict(self.intro.citation)} if self.intro else None,
-                "code": self.code,
+                "intro": {"text": self.intro.text, **asdict(self.intro.citation),
+                          "shown": reading_view(self.intro.text)[0]} if self.intro else None,
+                "code": self.code, "shown": {"text": view, "short": list(mark) if mark else None},
                 "corroborated_by": [asdict(c) for c in self.corroborated_by]}
 
 

@@ -283,3 +283,9 @@ def test_the_line_of_a_configuration_or_source_block_that_answers():
     # no line in front: the block answers whole
     assert answer_line('[workspace]\nmembers = ["a"]\nresolver = "2"', "What does the table hold?") is None
     assert answer_line('[a]\nx = 1\n[b]\nx = 2', "What is x?") is None
+
+
+def test_inline_code_written_in_html_is_an_identifier():
+    s = '<dt id="option---allow-dirty"><a href="#x"><code>--allow-dirty</code></a></dt> use <code>CARGO_HOME</code>'
+    assert phrases(s, "code:flag") == ["--allow-dirty"]
+    assert phrases(s, "code:env") == ["CARGO_HOME"]

@@ -52,6 +52,17 @@ def test_html_blocks_comments_and_component_tags_are_html():
                            ("body", "Prose.")]
 
 
+def test_prose_written_as_an_html_block_is_prose_and_markup_stays_html():
+    dl = ('<dt class="option-term"><a href="#x"><code>--allow-dirty</code></a></dt>\n'
+          '<dd class="option-desc"><p>Allow working directories with uncommitted changes.</p>\n</dd>')
+    text = (f"<dl>\n\n{dl}\n\n</dl>\n\n<script>\nvar a = 'one two three';\n</script>\n\n"
+            '<p align="center"><img src="logo.png" alt="the logo of it"></p>\n\n<div>Filename: a.rs</div>\n')
+    assert kinds(text) == [("html", "<dl>"), ("body", dl), ("html", "</dl>"),
+                           ("html", "<script>\nvar a = 'one two three';\n</script>"),
+                           ("html", '<p align="center"><img src="logo.png" alt="the logo of it"></p>'),
+                           ("html", "<div>Filename: a.rs</div>")]
+
+
 def test_a_paragraph_that_is_one_inline_element_is_html():
     text = ('<span class="filename">Filename: src/main.rs</span>\n\n```rust\nfn main() {}\n```\n\n'
             '<span class="caption">Listing 1-2: Contents of *Cargo.toml*</span>\n\n'

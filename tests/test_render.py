@@ -271,3 +271,15 @@ def test_open_shows_the_page_the_quote_starts_on():
     assert head == "Annual report — 2024-03-01 — r.pdf ¶1, p. 3"
     assert render_context(index, "r.pdf", 1, color=False, at=40).splitlines()[0].endswith("¶1, p. 4")
     assert render_context(index, "w.html", 0, color=False).splitlines()[0] == "Team page — w.html ¶0, § Contacts"
+
+
+def test_a_quote_shows_as_it_reads_and_its_json_marks_the_short_answer_there():
+    text = 'Pass <code>--allow-dirty</code> to publish a [dirty](https://x.example/dirty "t") tree.'
+    k = text.index("--allow-dirty")
+    short = Citation("p.md", 0, k, k + len("--allow-dirty"), "P", None)
+    s = Snippet(text, Citation("p.md", 0, 0, len(text), "P", None), 1.0, (), short)
+    out = render_answer(Answer("Which flag?", "--allow-dirty", False, 0.9, [s], [], short), color=False)
+    assert "“Pass --allow-dirty to publish a dirty tree.”" in out  # no tags, a link as its label
+    shown = s.to_dict()["shown"]
+    a, b = shown["short"]
+    assert shown["text"][a:b] == "--allow-dirty" and s.to_dict()["text"] == text  # the source as stored

@@ -74,13 +74,13 @@ function citeButton(c, label) {
 }
 
 function quote(s) {
-  // the quote, with the short answer marked where it stands in it (offsets are the paragraph's)
-  const text = s.text;
+  // the quote as a person reads it (links as their labels, no tags), with the short answer
+  // marked where it stands in it (the server maps the source's offsets into that text)
+  const text = s.shown.text;
   const node = el(s.code ? "pre" : "blockquote", { class: s.code ? "quote code" : "quote" });
-  const sh = s.short;
-  if (sh && sh.doc === s.doc && sh.paragraph === s.paragraph && sh.start >= s.start && sh.end <= s.end && sh.end > sh.start) {
-    const a = sh.start - s.start, b = sh.end - s.start;
-    node.append(text.slice(0, a), el("mark", {}, text.slice(a, b)), text.slice(b));
+  const mark = s.shown.short;
+  if (mark && mark[1] > mark[0]) {
+    node.append(text.slice(0, mark[0]), el("mark", {}, text.slice(mark[0], mark[1])), text.slice(mark[1]));
   } else {
     node.append(text);
   }
@@ -89,7 +89,7 @@ function quote(s) {
 
 function snippetBlock(s, first) {
   const block = el("div", { class: first ? "snippet first" : "snippet" });
-  if (s.intro) block.append(el("p", { class: "intro" }, s.intro.text));
+  if (s.intro) block.append(el("p", { class: "intro" }, s.intro.shown));
   block.append(quote(s), citeButton(s));
   if (s.corroborated_by && s.corroborated_by.length) {
     const also = el("p", { class: "also" }, "Also in: ");
