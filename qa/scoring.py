@@ -33,7 +33,8 @@ _NEG = re.compile(r"\b(not|never|no|without|none|neither|nor)\b|n't\b", re.I)
 # a sentence that states an exception answers a negated question ("not passed": "with the exception of")
 _EXCEPTION = re.compile(r"\b(?:except|exception|excluding|unless)\b", re.I)
 # a condition clause of a question, to its end or the next comma
-_CONDITION = re.compile(r"(?<=\w)\s+(?:when|if|unless|once)\s+[^,?]*", re.I)  # not "When did ...?"
+# (or of purpose: "What prefix do I use so Cargo doesn't create ...?"; not "the so called ...")
+_CONDITION = re.compile(r"(?<=\w)\s+(?:when|if|unless|once|so(?!\s+called\b)(?:\s+that)?)\s+[^,?]*", re.I)
 # the end of a sentence told before the one that asks: a full stop after a word, then a capital
 # that opens a sentence ending in the question mark ("Mr. Smith" and "St. Louis" are no ends)
 _TOLD = re.compile(r"(\w+)[.!]\s+(?=[A-Z][^?]*\?\s*$)")
@@ -542,7 +543,8 @@ def _negated(question: str) -> bool:
     """Does the question negate what it asks? In a how-to or a question for an identifier,
     "without" states a constraint ("How do I run it without installing it?"), not a negation;
     nor does a negation inside a "when"/"if" clause ("What is it set to when I haven't
-    configured it?": a default), nor one in a sentence before the question (`asked`)."""
+    configured it?": a default) or a "so (that)" clause (a purpose), nor one in a sentence
+    before the question (`asked`)."""
     question = asked(question)
     found = {m.group().lower() for m in _NEG.finditer(_CONDITION.sub(" ", question))}
     if found == {"without"} and (wants_code(question) or code_kind(question)):

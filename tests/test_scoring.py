@@ -101,3 +101,9 @@ def test_the_sentence_that_asks_is_read_apart_from_the_situation_told_before_it(
 def test_a_negation_in_the_situation_told_is_not_a_negated_question():
     assert not scoring_mod._negated("cargo update didn't pick the newest version. How do I turn on tracing?")
     assert scoring_mod._negated("The update ran. Which crates did it not pick?")
+
+
+def test_a_negation_in_a_purpose_clause_is_not_a_negated_question():
+    assert not scoring_mod._negated("What prefix do I use so Cargo doesn't create a feature?")
+    assert not scoring_mod._negated("What do I set so that it never rebuilds?")
+    assert scoring_mod._negated("When did the so called agreement not break down?")
