@@ -387,6 +387,9 @@ def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
     return sorted(out)
 
 
+_ORDINAL_MARKER = re.compile(r"(?<![^\n])\d{1,3}[.)](?=[ \t])")  # "4. Upload ...": a list item's number, no answer
+
+
 def candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
     """(start, end) of phrases of `kind` inside `sentence`."""
     if kind.startswith("code"):
@@ -397,7 +400,7 @@ def candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
         spans = []
         dates = [m.span() for m in DATE.finditer(sentence) if re.search(r"[A-Za-z]", m.group())]
         for m in NUMBER.finditer(sentence):
-            if not any(a <= m.start() < b for a, b in dates):
+            if not any(a <= m.start() < b for a, b in dates) and not _ORDINAL_MARKER.match(sentence, m.start()):
                 spans.append(m.span())
         return spans
     if kind == "version":

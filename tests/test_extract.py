@@ -289,3 +289,9 @@ def test_inline_code_written_in_html_is_an_identifier():
     s = '<dt id="option---allow-dirty"><a href="#x"><code>--allow-dirty</code></a></dt> use <code>CARGO_HOME</code>'
     assert phrases(s, "code:flag") == ["--allow-dirty"]
     assert phrases(s, "code:env") == ["CARGO_HOME"]
+
+
+def test_the_number_of_an_ordered_list_item_is_no_number_answer():
+    assert phrases("4. Upload the file.", "number") == []
+    assert phrases("1) one item\n2) two items of 10 MB", "number") == ["one", "two", "10"]
+    assert phrases("It was 1999. 3 people came.", "number") == ["1999", "3 people"]
