@@ -2,8 +2,9 @@
 
     python bench/run.py [--quick] [--skip-indexing] [--answerers reader,rules,baseline]
 
-Uses `qa eval`'s own runner (qa.evaluate) over ../shared/eval/squad-v1.1, squad-v2.0 and
-seeds/questions.jsonl. Stores live in the user cache (built on first run); the indexing
+Uses `qa eval`'s own runner (qa.evaluate) over ../shared/eval/squad-v1.1, squad-v2.0,
+seeds/questions.jsonl and the two technical sets, bench/tech (uv's docs) and bench/cargo (the
+Cargo book). Stores live in the user cache (built on first run); the indexing
 figures come from a fresh build in a temporary folder. --quick: 500 questions a set.
 
 The confidence models are fitted on the even-numbered SQuAD v2.0 articles
@@ -87,7 +88,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="500 questions a set")
     ap.add_argument("--skip-indexing", action="store_true", help="leave out the indexing table")
     ap.add_argument("--answerers", default="baseline,rules,reader")
-    ap.add_argument("--sets", default="squad-v1.1,squad-v2.0,seeds,tech")
+    ap.add_argument("--sets", default="squad-v1.1,squad-v2.0,seeds,tech,cargo")
     args = ap.parse_args()
     answerers = args.answerers.split(",")
     limit = 500 if args.quick else None
@@ -136,12 +137,13 @@ def retrieval_table(v11: Path, q11) -> None:
 
 
 def answers(limit: int | None, answerers: list[str], only: list[str]) -> None:
-    """3. answers: the trained reader, the rules reader and the baseline, on three sets."""
+    """3. answers: the trained reader, the rules reader and the baseline, on each set."""
     apart = fitting_articles()
     sets = [("squad-v1.1", EVAL / "squad-v1.1" / "questions.jsonl"),
             ("squad-v2.0", EVAL / "squad-v2.0" / "questions.jsonl"),
             ("seeds", ROOT / "seeds" / "questions.jsonl"),
-            ("tech", ROOT / "bench" / "tech" / "questions.jsonl")]  # uv's docs: code, Markdown
+            ("tech", ROOT / "bench" / "tech" / "questions.jsonl"),  # uv's docs: code, Markdown
+            ("cargo", ROOT / "bench" / "cargo" / "questions.jsonl")]  # the Cargo book (mdBook), written blind
     sets = [s for s in sets if s[0] in only]
     keys = ["questions", "hit@1", "hit@3", "answered_hit@1", "em", "f1", "has_answer_em", "has_answer_f1",
             "short_rate", "short_em", "no_answer_acc", "answered_rate", "abstain_precision", "latency_p50_ms",
