@@ -94,7 +94,9 @@ _CODE_NOUNS = (
     ("flag", r"flags?|switch(?:es)?|command[- ]line\s+(?:options?|arguments?)|cli\s+(?:options?|arguments?)"),
     ("path", r"files?|file\s?names?|director(?:y|ies)|folders?|paths?"),
     ("command", r"(?:sub-?)?commands?(?!\s*-?\s*line)|command\s+lines?|invocations?"),
-    ("code", r"settings?|keys?|fields?|options?|arguments?|parameters?|variables?|packages?|librar(?:y|ies)|crates?|"
+    # a command's option is a flag, a setting's any code: `SentenceScorer.analyse` tries a flag first
+    ("option", r"options?"),
+    ("code", r"settings?|keys?|fields?|arguments?|parameters?|variables?|packages?|librar(?:y|ies)|crates?|"
              r"modules?|functions?|methods?|class(?:es)?|actions?|plugins?|backends?|extensions?|"
              r"classifiers?|values?|urls?|tools?|identifiers?|types?|macros?|keywords?|traits?|operators?|"
              r"attributes?|annotations?|decorators?|structs?|enums?|interfaces?|constants?|propert(?:y|ies)|"
@@ -108,7 +110,7 @@ _CODE_QUESTION = [(shape, re.compile(r"\b(?:what|which)\b(?:'s|\s+(?:is|are|was|
                                      rf"(?P<noun>{nouns})\b(?!['’]s\b)(?![.-]\w)", re.I))
                   for shape, nouns in _CODE_NOUNS]
 _SHAPES = {
-    "env": re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?"),
+    "env": re.compile(r"[A-Z][A-Z0-9]*(?:_(?:[A-Z0-9]+|<[\w-]+>))+(?:=\S*)?"),  # CARGO_BIN_EXE_<name> too
     "flag": re.compile(r"--?[A-Za-z][\w-]*(?:[ =]\S+)?"),
     "path": re.compile(r"(?=\S*[A-Za-z/~])\S*[./~]\S*"),  # not a version number (`0.8`)
     "command": re.compile(r".+", re.S),  # inline; a code block's command lines: `command_unit`
@@ -120,7 +122,7 @@ _BARE = {"env": re.compile(r"(?<![\w`$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w`])")
 # a file name or path set in emphasis, as some books write them (`_Cargo.lock_`, `*src/main.rs*`)
 _EMPHASIS_PATH = re.compile(r"(?<![\w*])[_*]((?=[^\s_*]*[A-Za-z])[\w~-]*(?:[./][\w~-]+)+/?)[_*](?![\w*])")
 # the same inside a longer inline command: `UV_NO_CACHE=1 uv sync --no-install-project`
-_INSIDE = {"env": re.compile(r"(?<![\w$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=\S*)?(?!\w)"),
+_INSIDE = {"env": re.compile(r"(?<![\w$])[A-Z][A-Z0-9]*(?:_(?:[A-Z0-9]+|<[\w-]+>))+(?:=\S*)?(?!\w)"),
            "flag": re.compile(r"(?<!\S)--?[A-Za-z][\w-]*(?:=\S+)?(?![\w-])")}
 
 
@@ -134,8 +136,8 @@ def _code_question(question: str) -> tuple[str, str] | None:
 
 
 def code_kind(question: str) -> str | None:
-    """`code:env`, `code:flag`, `code:path`, `code:command` or `code:code` when the question
-    asks for an identifier written as code; None otherwise. The first noun asked for decides;
+    """`code:env`, `code:flag`, `code:path`, `code:command`, `code:option` (a flag, else any
+    code) or `code:code` when the question asks for an identifier written as code; None otherwise. The first noun asked for decides;
     "What is a crate?" asks for a definition (`defined_term`), not for one."""
     if defined_term(question) is not None:
         return None

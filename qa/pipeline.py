@@ -7,6 +7,7 @@ import re
 import threading
 import time
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
@@ -15,7 +16,7 @@ from .config import ANSWERERS, SEEDS_DIR, Config
 from .errors import QAError
 from .index import Index
 from .location import StoreLocation, parse_location
-from .inline import reading_view
+from .inline import view_of
 from .text import one_line, terms
 from .types import Answer, Progress, Reader, Retriever, Turn
 
@@ -214,10 +215,11 @@ class QA:
         if abstain:
             text = ""
         elif short is not None:
-            # in prose, links read as their labels; the citation still points at the source
-            quoted = self.index.quoted(short)
-            code = self.index.paragraphs[self.index.row(short.doc, short.paragraph)].kind == "code"
-            text = one_line(quoted if code else reading_view(quoted)[0])
+            # in prose, links read as their labels (read in the paragraph: `<name>` in inline
+            # code is no tag); the citation still points at the source
+            par = self.index.paragraphs[self.index.row(short.doc, short.paragraph)]
+            view, where = view_of(par.text, par.kind == "code")
+            text = one_line(view[bisect_left(where, short.start):bisect_left(where, short.end)])
         else:
             text = reading.snippets[0].text
         timings = {"embed": t2 - t1, "retrieve": t3 - t2, "answer": t4 - t3, "total": t4 - t0}

@@ -261,7 +261,14 @@ class SentenceScorer:
         original = question
         qtype = answer_type(original)
         code = code_kind(original)
-        cands, weights, total = self.features(question, qvec, passages, code or qtype)
+        if code == "code:option":  # "What option do I pass ...?": a flag where the passages have one
+            code = "code:flag"
+            cands, weights, total = self.features(question, qvec, passages, code)
+            if not any(c.type_fit > 0.5 for c in cands):
+                code = "code:code"
+                self._fit(cands, original, code, weights)
+        else:
+            cands, weights, total = self.features(question, qvec, passages, code or qtype)
         if code is not None:
             if any(c.type_fit > 0.5 for c in cands):
                 qtype = code

@@ -295,3 +295,10 @@ def test_the_number_of_an_ordered_list_item_is_no_number_answer():
     assert phrases("4. Upload the file.", "number") == []
     assert phrases("1) one item\n2) two items of 10 MB", "number") == ["one", "two", "10"]
     assert phrases("It was 1999. 3 people came.", "number") == ["1999", "3 people"]
+
+
+def test_an_option_is_asked_for_as_a_flag_first():
+    from qa.extract import code_kind
+    assert code_kind("What option do I pass to skip that?") == "code:option"
+    assert code_kind("Which uv run option loads a dotenv file?") == "code:option"
+    assert code_kind("Which setting holds the cache directory?") == "code:code"

@@ -167,6 +167,14 @@ DOCS = {
         $ tern log --check
         ```
         """),
+    "backups.md": textwrap.dedent("""\
+        ## Backups
+
+        Tern keeps `3` backups of every logbook; pass `--retain` to change the number. Each
+        option is read once.
+
+        The `TERN_LOG_<port>` environment variable sets the log level of one harbour.
+        """),
     "almanac.md": textwrap.dedent("""\
         ## Almanac sync
 
@@ -488,3 +496,12 @@ def test_a_version_asked_for_is_a_dotted_version_and_none_here_is_no_type(tern):
     assert an.qtype == "version" and "2.4.1" in tern.index.paragraphs[best.pi].text[best.start:best.end]
     assert tern.ask("Which chart pack version does the almanac sync need?").text == "2.4.1"
     assert analyse("What version of the logbook format does Tern write?", drop="almanac.md").qtype is None
+
+
+def test_an_option_asked_for_is_a_flag_where_there_is_one(tern):
+    assert tern.ask("Which option changes the number of backups Tern keeps?").text == "--retain"
+
+
+def test_a_placeholder_in_an_identifier_is_part_of_it_and_shown(tern):
+    a = tern.ask("Which environment variable sets the log level of one harbour?")
+    assert a.text == "TERN_LOG_<port>" and tern.index.quoted(a.short_answer) == "TERN_LOG_<port>"
