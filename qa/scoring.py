@@ -46,7 +46,8 @@ _CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|nei
 _POSSESSIVE = re.compile(r"['’]s?$")
 _GENERIC = frozenset("""name names kind type sort year years day days date week weekday month time
 city country place town state region person people thing things many much long far number
-job jobs role position title occupation profession happen happens happened occur occurs occurred""".split())
+job jobs role position title occupation profession happen happens happened occur occurs occurred
+minimum maximum newest latest oldest earliest smallest largest highest lowest""".split())
 # verbs that carry little of what a question is about ("How do I make nox use uv?")
 _LIGHT = frozenset("make makes made use uses using used get gets got getting have has had let lets take takes want "
                    "need set put keep give go".split())
@@ -282,9 +283,10 @@ class SentenceScorer:
         for c in cands:
             c.score = self._score(c)
         cands.sort(key=lambda c: -c.score)
-        if qtype and qtype.startswith("code") and not cands[0].type_fit:
-            # an identifier was asked for: a sentence that holds one of its shape and is quoted
-            # anyway (within `snippet_window`) leads over one that cannot answer
+        if qtype and (qtype.startswith("code") or qtype == "version") and not cands[0].type_fit:
+            # an identifier or a version was asked for (each has a shape no other phrase has): a
+            # sentence that holds one and is quoted anyway (within `snippet_window`) leads over
+            # one that cannot answer
             fit = next((c for c in cands if c.type_fit), None)
             if fit is not None and fit.score >= cands[0].score - self.config.snippet_window:
                 cands.remove(fit)

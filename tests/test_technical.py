@@ -495,6 +495,8 @@ def test_a_version_asked_for_is_a_dotted_version_and_none_here_is_no_type(tern):
     best = an.cands[0]
     assert an.qtype == "version" and "2.4.1" in tern.index.paragraphs[best.pi].text[best.start:best.end]
     assert tern.ask("Which chart pack version does the almanac sync need?").text == "2.4.1"
+    # "minimum" is no focus the documents must use: the question is not off topic
+    assert off_topic(tern, "What minimum chart pack version does the almanac sync need?") == 0.0
     assert analyse("What version of the logbook format does Tern write?", drop="almanac.md").qtype is None
 
 
