@@ -141,7 +141,7 @@ class ModelReader:
                 short = self.index.cite(row, *enumeration(self.index.paragraphs[row].text, short.start, short.end,
                                                           first.start, first.end))
         if short is None and first.code:
-            short = self.code_line(an, first)  # the line of the block that answers, if one does
+            short = self.block_line(an, first)  # the line of the block that answers, if one does
         if short is None and i is not None and not (identifier and not first.code):
             row = pieces[i].row
             par = self.index.paragraphs[row]
@@ -158,11 +158,11 @@ class ModelReader:
             # asked for, and no line answers before the others: the code's first line (the span
             # model reads prose windows, not this block); configuration (`repos:`, `[project]`)
             # has no line that answers alone
-            short = self.code_line(an, first, whole=False)
+            short = self.block_line(an, first, whole=False)
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)
 
-    def code_line(self, an: Analysis, first: Snippet, whole: bool = True) -> Citation | None:
+    def block_line(self, an: Analysis, first: Snippet, whole: bool = True) -> Citation | None:
         """The line of a quoted code block that answers (`extract.code_answer_line`: "only
         regex's entry" gets `cargo update regex`, the dependency asked for its line), without
         its prompt and comment; else, unless the block answers `whole`, its first line."""

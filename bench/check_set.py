@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Check bench/tech/questions.jsonl against bench/tech/corpus/ (stdlib only).
+"""Check a technical question set (bench/tech, bench/cargo): its questions.jsonl against its
+corpus/ (stdlib only).
 
 Verifies that:
   * every line is a JSON object with a unique id and only the keys qa's JSONL
@@ -16,7 +17,7 @@ Verifies that:
 Warns (does not fail) when a question shares a run of 6+ words with its doc,
 or when answers are not ordered shortest first.
 
-Usage: python bench/tech/check.py [questions.jsonl [meta.jsonl]]
+Usage: python bench/check_set.py SET_FOLDER   (e.g. bench/tech: questions.jsonl, meta.jsonl, corpus/)
 Exit status 0 when all checks pass, 1 otherwise.
 """
 import json
@@ -25,8 +26,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-CORPUS = HERE / "corpus"
 WS = re.compile(r"\s+")
 WORD = re.compile(r"[a-z0-9]+")
 KEYS = {"id", "question", "answers", "doc", "docs", "paragraph", "is_impossible"}
@@ -42,8 +41,12 @@ def ngrams(words, n):
 
 
 def main():
-    qpath = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "questions.jsonl"
-    mpath = Path(sys.argv[2]) if len(sys.argv) > 2 else qpath.with_name("meta.jsonl")
+    if len(sys.argv) != 2 or not Path(sys.argv[1], "questions.jsonl").is_file():
+        print("usage: python bench/check_set.py SET_FOLDER (holding questions.jsonl, meta.jsonl, corpus/)",
+              file=sys.stderr)
+        return 2
+    folder = Path(sys.argv[1])
+    qpath, mpath, CORPUS = folder / "questions.jsonl", folder / "meta.jsonl", folder / "corpus"
     files = sorted(p for p in CORPUS.rglob("*") if p.is_file())
     texts = {p.relative_to(CORPUS).as_posix(): p.read_text(encoding="utf-8") for p in files}
     flat = {k: collapse(v) for k, v in texts.items()}
