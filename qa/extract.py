@@ -137,8 +137,9 @@ def _code_question(question: str) -> tuple[str, str] | None:
 
 def code_kind(question: str) -> str | None:
     """`code:env`, `code:flag`, `code:path`, `code:command`, `code:option` (a flag, else any
-    code) or `code:code` when the question asks for an identifier written as code; None otherwise. The first noun asked for decides;
-    "What is a crate?" asks for a definition (`defined_term`), not for one."""
+    code) or `code:code` when the question asks for an identifier written as code; None
+    otherwise. The first noun asked for decides; "What is a crate?" asks for a definition
+    (`defined_term`), not for one."""
     if defined_term(question) is not None:
         return None
     found = _code_question(question)
@@ -322,8 +323,7 @@ _LINE_COMMENT = re.compile(r"\s*(?:(?:\$|%|>|PS>)[ \t]+)?(?:#|//)\s")
 _PROMPTED = re.compile(r"^[ \t]*(?:\$|%|PS>)[ \t]+\S", re.M)
 
 
-def code_answer_line(text: str, start: int, end: int, question: str, weights: dict[str, float]
-                     ) -> tuple[int, int] | None:
+def code_answer_line(text: str, start: int, end: int, weights: dict[str, float]) -> tuple[int, int] | None:
     """The line of a code block [start:end) that answers: its only line that says something
     (`autobins = false` under `[package]`), else the one sharing the most of the question's
     weight (`weights`: idf by term), its comments (after it, or right above it) counting as

@@ -5,8 +5,9 @@ Line rules cannot tell a heading from prose, a link-reference definition from a 
 so a citation into a paragraph slices the file's text exactly. What is answered from: prose,
 lists, block quotes, tables and code, and prose written as an HTML block (`<dl>` of options).
 What is kept but never answered from: headings (they name the section), other raw HTML and
-comments, paragraphs that are one inline element (a caption), include directives. What is dropped: link-reference
-definitions, thematic breaks, front matter (its title and date are read).
+comments, paragraphs that are one inline element (a caption), include directives. What is
+dropped: link-reference definitions, thematic breaks, front matter (its title and date are
+read).
 """
 from __future__ import annotations
 

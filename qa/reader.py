@@ -17,7 +17,7 @@ import numpy as np
 
 from . import weights
 from .config import Config
-from .extract import asks_plural, code_answer_line, command_unit, enumeration, name_fit, named_as_asked
+from .extract import asks_plural, candidates, code_answer_line, command_unit, enumeration, name_fit, named_as_asked
 from .index import Index
 from .inline import view_of, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
@@ -159,6 +159,12 @@ class ModelReader:
             # model reads prose windows, not this block); configuration (`repos:`, `[project]`)
             # has no line that answers alone
             short = self.block_line(an, first, whole=False)
+        if short is not None and an.qtype == "version":  # `rand = "0.8.5"` answers "What version ...?" with 0.8.5
+            quoted = self.index.quoted(short)
+            v = next(iter(candidates(quoted, "version")), None)
+            if v is not None:
+                short = self.index.cite(self.index.row(short.doc, short.paragraph),
+                                        short.start + v[0], short.start + v[1])
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)
 
@@ -169,7 +175,7 @@ class ModelReader:
         row = self.index.row(first.doc, first.paragraph)
         text = self.index.paragraphs[row].text
         idf = {t: self.index.bm25.idf_of(t) for t in an.qterms}
-        line = code_answer_line(text, first.start, first.end, an.question, idf)
+        line = code_answer_line(text, first.start, first.end, idf)
         if line is None and whole:
             return None
         at = first.start if line is None else line[0]

@@ -264,7 +264,7 @@ def test_a_definition_question_and_the_sentences_that_define_its_term():
 
 def answer_line(block: str, question: str) -> str | None:
     from qa.text import terms
-    found = code_answer_line(block, 0, len(block), question, {t: 1.0 for t in terms(question)})
+    found = code_answer_line(block, 0, len(block), {t: 1.0 for t in terms(question)})
     return None if found is None else block[found[0]:found[1]]
 
 

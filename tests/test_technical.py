@@ -175,6 +175,16 @@ DOCS = {
 
         The `TERN_LOG_<port>` environment variable sets the log level of one harbour.
         """),
+    "tables.md": textwrap.dedent("""\
+        ## Tide table data
+
+        Pin the tide table data in your configuration:
+
+        ```toml
+        [tides]
+        data = "7.2.0"
+        ```
+        """),
     "almanac.md": textwrap.dedent("""\
         ## Almanac sync
 
@@ -507,3 +517,8 @@ def test_an_option_asked_for_is_a_flag_where_there_is_one(tern):
 def test_a_placeholder_in_an_identifier_is_part_of_it_and_shown(tern):
     a = tern.ask("Which environment variable sets the log level of one harbour?")
     assert a.text == "TERN_LOG_<port>" and tern.index.quoted(a.short_answer) == "TERN_LOG_<port>"
+
+
+def test_a_version_asked_for_in_a_configuration_line_is_the_version(tern):
+    a = tern.ask("Which version of the tide table data should I pin?")
+    assert a.snippets[0].code and a.text == "7.2.0"
