@@ -38,6 +38,7 @@ _CONDITION = re.compile(r"(?<=\w)\s+(?:when|if|unless|once|so(?!\s+called\b)(?:\
 # the end of a sentence told before the one that asks: a full stop after a word, then a capital
 # that opens a sentence ending in the question mark ("Mr. Smith" and "St. Louis" are no ends)
 _TOLD = re.compile(r"(\w+)[.!]\s+(?=[A-Z][^?]*\?\s*$)")
+_SYMBOL = re.compile(r"(?<!\S)`?([^\w\s`'\"]{1,3})`?(?!\S)")
 _ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Jr Sr Prof Gen Col Lt Sgt Capt Rev Mt Ft vs No".split())
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•]\s|\d{1,3}[.)]\s)")
 _LIST_QUOTE = 400  # a list a sentence leads to is quoted up to this many characters (whole items)
@@ -202,6 +203,11 @@ class SentenceScorer:
         total = sum(weights.values()) or 1.0
         top_score = passages[0].score if passages else 1.0
         code = wants_code(question) or qtype == "code:command"
+        # an operator the question names ("What does the ? operator do?") counts as a word as rare
+        # as its rarest, in a sentence that writes it as inline code (only where there is code)
+        syms = symbols(question) if any("`" in p.text for p in passages) else []
+        sym_w = max(weights.values(), default=1.0)
+        ov_total = total + sym_w * len(syms)
         cands: list[Candidate] = []
         for p in passages:
             pi = p.row
@@ -218,7 +224,11 @@ class SentenceScorer:
             spans = idx.sentence_spans[np.arange(rows.start, rows.stop)]
             for r, c, (_, a, b) in zip(rows, cos, spans):
                 st = self._sent_terms(int(r)) | title
-                ov = sum(w for t, w in weights.items() if t in st) / total
+                ov = sum(w for t, w in weights.items() if t in st)
+                if syms:
+                    text = idx.paragraphs[pi].text[a:b]
+                    ov += sym_w * sum(1 for s in syms if f"`{s}`" in text or f"`{s} " in text)
+                ov /= ov_total
                 cands.append(Candidate(int(r), pi, int(a), int(b), float(c), ov, rel, 0.5))
         self._fit(cands, question, qtype, weights)
         term = defined_term(question)
@@ -536,6 +546,12 @@ class SentenceScorer:
 _FOREIGN = frozenset("""der das und ist wer wen wie wo nicht mit von zu ein eine einen dem des hat wurde sind
 qui est les du des il elle où avec pour dans une que quoi el los las del en con quién quien dónde donde se
 es por para qué cuándo cuando chi ha di che della dove quando quem em com não uma do da onde""".split())
+
+
+def symbols(question: str) -> list[str]:
+    """Operators the question names, standing alone or in backticks: "?" in "What does the ?
+    operator do?", "::" in "What does `::` mean?" (not the question's own final mark)."""
+    return list(dict.fromkeys(_SYMBOL.findall(re.sub(r"\s*\?\s*$", "", question))))
 
 
 def asked(question: str) -> str:

@@ -107,3 +107,11 @@ def test_a_negation_in_a_purpose_clause_is_not_a_negated_question():
     assert not scoring_mod._negated("What prefix do I use so Cargo doesn't create a feature?")
     assert not scoring_mod._negated("What do I set so that it never rebuilds?")
     assert scoring_mod._negated("When did the so called agreement not break down?")
+
+
+@pytest.mark.parametrize("question, found", [
+    ("What does the ? operator do?", ["?"]), ("What does `::` mean?", ["::"]),
+    ("Who won?", []), ('Is "x" a name?', []),  # the question's own mark and quotes are no operators
+])
+def test_the_operators_a_question_names(question, found):
+    assert scoring_mod.symbols(question) == found

@@ -175,6 +175,12 @@ DOCS = {
 
         The `TERN_LOG_<port>` environment variable sets the log level of one harbour.
         """),
+    "queries.md": textwrap.dedent("""\
+        ## Queries
+
+        Tern's query language has operators for ports and tides, and every operator can be
+        combined with another operator. The `~` sign matches a port by the start of its name.
+        """),
     "tables.md": textwrap.dedent("""\
         ## Tide table data
 
@@ -522,3 +528,11 @@ def test_a_placeholder_in_an_identifier_is_part_of_it_and_shown(tern):
 def test_a_version_asked_for_in_a_configuration_line_is_the_version(tern):
     a = tern.ask("Which version of the tide table data should I pin?")
     assert a.snippets[0].code and a.text == "7.2.0"
+
+
+def test_an_operator_the_question_names_is_found_where_it_is_written_as_code(tern):
+    from qa.scoring import SentenceScorer
+    q = "What does the ~ operator do?"
+    v = tern.index.embedder.encode_query(q)
+    best = SentenceScorer(tern.index, tern.config).analyse(q, tern.retriever.retrieve(q, 5, qvec=v), v).cands[0]
+    assert tern.index.paragraphs[best.pi].text[best.start:best.end] == "The `~` sign matches a port by the start of its name."
