@@ -38,6 +38,7 @@ _CONDITION = re.compile(r"(?<=\w)\s+(?:when|if|unless|once|so(?!\s+called\b)(?:\
 # the end of a sentence told before the one that asks: a full stop after a word, then a capital
 # that opens a sentence ending in the question mark ("Mr. Smith" and "St. Louis" are no ends)
 _TOLD = re.compile(r"(\w+)[.!]\s+(?=[A-Z][^?]*\?\s*$)")
+KINDS_FITTED = ("number", "date", "name", "place")  # the kinds the confidence models were fitted on
 _SYMBOL = re.compile(r"(?<!\S)`?([^\w\s`'\"]{1,3})`?(?!\S)")
 _ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Jr Sr Prof Gen Col Lt Sgt Capt Rev Mt Ft vs No".split())
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•]\s|\d{1,3}[.)]\s)")
@@ -306,8 +307,9 @@ class SentenceScorer:
         bonus = self.config.w_define
         second = next((c.score - bonus * c.defines for c in cands[1:] if c.pi != best.pi),
                       best.score - bonus * best.defines - 1.0)
-        # a version asked for ranks sentences only: the confidence model was fitted without it
-        fitted = qtype != "version"
+        # a version or an identifier asked for ranks sentences only: the confidence model was
+        # fitted on SQuAD's kinds alone
+        fitted = not qtype or qtype in KINDS_FITTED
         feats = {
             "cos": best.cos, "overlap": best.overlap, "type_fit": best.type_fit if fitted else 0.5,
             "margin": best.score - bonus * best.defines - second,

@@ -536,3 +536,11 @@ def test_an_operator_the_question_names_is_found_where_it_is_written_as_code(ter
     v = tern.index.embedder.encode_query(q)
     best = SentenceScorer(tern.index, tern.config).analyse(q, tern.retriever.retrieve(q, 5, qvec=v), v).cands[0]
     assert tern.index.paragraphs[best.pi].text[best.start:best.end] == "The `~` sign matches a port by the start of its name."
+
+
+def test_the_confidence_model_reads_an_identifier_question_as_it_was_fitted_untyped(tern):
+    q = "Which flag records the tide with an entry?"
+    v = tern.index.embedder.encode_query(q)
+    r = tern.reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
+    assert tern.index.quoted(r.short) == "--tide"  # the identifier still leads and answers
+    assert r.features["has_type"] == 0.0 and r.features["type_fit"] == 0.5  # SQuAD's kinds only
