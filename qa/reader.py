@@ -23,7 +23,7 @@ from .inline import view_of, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
 from .sentences import own_line_between
 from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
-from .text import code_line, trim_answer
+from .text import CODE_SPAN, code_line, terms, trim_answer
 from .types import Citation, Passage, Reading, Snippet
 
 __all__ = ["ModelReader", "Piece", "READER_FEATURES", "span_features", "available"]
@@ -159,6 +159,9 @@ class ModelReader:
             # model reads prose windows, not this block); configuration (`repos:`, `[project]`)
             # has no line that answers alone
             short = self.block_line(an, first, whole=False)
+        if an.wants_code and not first.code and not (short is not None and self._inline_code(short)):
+            # "How do you check that it compiles?": the command the quote names, not prose around it
+            short = self.inline_command(an, first) or short
         if short is not None and an.qtype == "version":  # `rand = "0.8.5"` answers "What version ...?" with 0.8.5
             quoted = self.index.quoted(short)
             v = next(iter(candidates(quoted, "version")), None)
@@ -167,6 +170,29 @@ class ModelReader:
                                         short.start + v[0], short.start + v[1])
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)
+
+    def _inline_code(self, c: Citation) -> bool:
+        """Is the cited span inside an inline code span of its paragraph?"""
+        text = self.index.paragraphs[self.index.row(c.doc, c.paragraph)].text
+        return any(m.start() <= c.start and c.end <= m.end() for m in CODE_SPAN.finditer(text))
+
+    def inline_command(self, an: Analysis, first: Snippet) -> Citation | None:
+        """For a how-to question quoted with prose, the command it names in inline code (a
+        program and its arguments, `cargo check`; or a setting, `members = ["crates/*"]`):
+        of several, the one sharing most of the question's weight, else the first."""
+        row = self.index.row(first.doc, first.paragraph)
+        text = self.index.paragraphs[row].text
+        idf = {t: self.index.bm25.idf_of(t) for t in an.qterms}
+        found = []
+        for m in CODE_SPAN.finditer(text, first.start, first.end):
+            code = m.group(2).strip()
+            if len(code.split()) >= 2 and (command_unit(code) or " = " in code):
+                said = set(terms(code.replace("_", " ").replace("-", " ")))
+                found.append((-sum(w for t, w in idf.items() if t in said), m.start(2), m.end(2)))
+        if not found:
+            return None
+        _, a, b = min(found)
+        return self.index.cite(row, *trim_answer(text, a, b))
 
     def block_line(self, an: Analysis, first: Snippet, whole: bool = True) -> Citation | None:
         """The line of a quoted code block that answers (`extract.code_answer_line`: "only

@@ -175,6 +175,12 @@ DOCS = {
 
         The `TERN_LOG_<port>` environment variable sets the log level of one harbour.
         """),
+    "charts.md": textwrap.dedent("""\
+        ## Charts
+
+        Tern also provides a command called `tern chart --preview`. This command quickly draws
+        the chart of a port on the screen but does not save it to a file.
+        """),
     "queries.md": textwrap.dedent("""\
         ## Queries
 
@@ -544,3 +550,8 @@ def test_the_confidence_model_reads_an_identifier_question_as_it_was_fitted_unty
     r = tern.reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
     assert tern.index.quoted(r.short) == "--tide"  # the identifier still leads and answers
     assert r.features["has_type"] == 0.0 and r.features["type_fit"] == 0.5  # SQuAD's kinds only
+
+
+def test_a_how_question_quoted_with_prose_is_answered_by_the_command_it_names(tern):
+    a = tern.ask("How do I draw the chart of a port on the screen?")
+    assert a.text == "tern chart --preview" and tern.index.quoted(a.short_answer) == "tern chart --preview"
