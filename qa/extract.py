@@ -64,7 +64,8 @@ ANSWER_TYPES: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     # question whose passages hold no dotted version reads as untyped: `SentenceScorer.analyse`)
     (r"(what|which)('s)?( [\w-]+){0,4}? versions?", "version", None),
 )
-KINDS = ("number", "date", "name", "place", "version")
+FITTED_KINDS = ("number", "date", "name", "place")  # SQuAD's: the confidence models were fitted on them
+KINDS = FITTED_KINDS + ("version",)
 # one expression per kind, the union of its rows, tried in KINDS order (questions are lower-cased)
 _TYPE_RULES = [
     (re.compile(r"\b(" + "|".join(p for p, k, _ in ANSWER_TYPES if k == kind) + r")\b"), kind)

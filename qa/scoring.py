@@ -20,8 +20,8 @@ import numpy as np
 
 from . import ner, weights
 from .config import Config
-from .extract import (answer_type, candidates, code_kind, command_unit, defined_term, defines, name_fit,
-                      named_as_asked)
+from .extract import (FITTED_KINDS, answer_type, candidates, code_kind, command_unit, defined_term, defines,
+                      name_fit, named_as_asked)
 from .index import Index
 from .sentences import own_line_between
 from .text import QUESTION_WORDS, STOPWORDS, comment_only, normalize, stem_all, terms, words
@@ -38,7 +38,6 @@ _CONDITION = re.compile(r"(?<=\w)\s+(?:when|if|unless|once|so(?!\s+called\b)(?:\
 # the end of a sentence told before the one that asks: a full stop after a word, then a capital
 # that opens a sentence ending in the question mark ("Mr. Smith" and "St. Louis" are no ends)
 _TOLD = re.compile(r"(\w+)[.!]\s+(?=[A-Z][^?]*\?\s*$)")
-KINDS_FITTED = ("number", "date", "name", "place")  # the kinds the confidence models were fitted on
 _SYMBOL = re.compile(r"(?<!\S)`?([^\w\s`'\"]{1,3})`?(?!\S)")
 _ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Jr Sr Prof Gen Col Lt Sgt Capt Rev Mt Ft vs No".split())
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•]\s|\d{1,3}[.)]\s)")
@@ -273,22 +272,19 @@ class SentenceScorer:
         original = question
         qtype = answer_type(original)
         code = code_kind(original)
-        if code == "code:option":  # "What option do I pass ...?": a flag where the passages have one
-            code = "code:flag"
-            cands, weights, total = self.features(question, qvec, passages, code)
-            if not any(c.type_fit > 0.5 for c in cands):
-                code = "code:code"
-                self._fit(cands, original, code, weights)
-        else:
-            cands, weights, total = self.features(question, qvec, passages, code or qtype)
-        if code is not None:
-            if any(c.type_fit > 0.5 for c in cands):
-                qtype = code
-            else:  # no identifier of that shape in these passages: read it as a prose question
+        # the kinds to try, in order, until the passages hold a phrase of one: an identifier
+        # ("What option do I pass ...?": a flag, else any code), then the question word's kind
+        # (SQuAD's kinds are kept found or not; no numbered version here is no type:
+        # "What version of Pink's 'Perfect' ...?")
+        order = ({"code:option": ["code:flag", "code:code"]}.get(code, [code]) if code else []) + [qtype]
+        if qtype == "version":
+            order.append(None)
+        cands, weights, total = self.features(question, qvec, passages, order[0])
+        for n, qtype in enumerate(order):
+            if n:
                 self._fit(cands, original, qtype, weights)
-        if qtype == "version" and not any(c.type_fit > 0.5 for c in cands):
-            qtype = None  # "What version of Pink's 'Perfect' ...?": no numbered version here
-            self._fit(cands, original, qtype, weights)
+            if qtype is None or qtype in FITTED_KINDS or any(c.type_fit > 0.5 for c in cands):
+                break
         if not cands:
             return None
         for c in cands:
@@ -309,7 +305,7 @@ class SentenceScorer:
                       best.score - bonus * best.defines - 1.0)
         # a version or an identifier asked for ranks sentences only: the confidence model was
         # fitted on SQuAD's kinds alone
-        fitted = not qtype or qtype in KINDS_FITTED
+        fitted = not qtype or qtype in FITTED_KINDS
         feats = {
             "cos": best.cos, "overlap": best.overlap, "type_fit": best.type_fit if fitted else 0.5,
             "margin": best.score - bonus * best.defines - second,
