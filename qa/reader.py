@@ -182,13 +182,12 @@ class ModelReader:
         of several, the one sharing most of the question's weight, else the first."""
         row = self.index.row(first.doc, first.paragraph)
         text = self.index.paragraphs[row].text
-        idf = {t: self.index.bm25.idf_of(t) for t in an.qterms}
         found = []
         for m in CODE_SPAN.finditer(text, first.start, first.end):
             code = m.group(2).strip()
             if len(code.split()) >= 2 and (command_unit(code) or " = " in code):
                 said = set(terms(code.replace("_", " ").replace("-", " ")))
-                found.append((-sum(w for t, w in idf.items() if t in said), m.start(2), m.end(2)))
+                found.append((-sum(w for t, w in an.idf.items() if t in said), m.start(2), m.end(2)))
         if not found:
             return None
         _, a, b = min(found)
@@ -200,8 +199,7 @@ class ModelReader:
         its prompt and comment; else, unless the block answers `whole`, its first line."""
         row = self.index.row(first.doc, first.paragraph)
         text = self.index.paragraphs[row].text
-        idf = {t: self.index.bm25.idf_of(t) for t in an.qterms}
-        line = code_answer_line(text, first.start, first.end, idf)
+        line = code_answer_line(text, first.start, first.end, an.idf)
         if line is None and whole:
             return None
         at = first.start if line is None else line[0]
@@ -221,8 +219,7 @@ class ModelReader:
         if not found:
             return None
         a, b = span if span is not None else (found[0][0], found[0][0])
-        idf = {t: self.index.bm25.idf_of(t) for t in an.qterms}
-        fit = {f: name_fit(text[f[0]:f[1]], an.question, idf) for f in found}
+        fit = {f: name_fit(text[f[0]:f[1]], an.question, an.idf) for f in found}
         found.sort(key=lambda f: (not named_as_asked(text, f[0], f[1], an.question), -fit[f],
                                   span is not None and not (f[0] < b and a < f[1]),
                                   min(abs(f[0] - a), abs(f[1] - b))))

@@ -120,6 +120,7 @@ class Analysis:
     off_topic: bool  # the focus word is foreign to the corpus, or the question is not English
     wants_code: bool = False  # a how-to or which-command question (`wants_code`)
     question: str = ""
+    idf: dict[str, float] = field(default_factory=dict)  # each of `qterms` with its idf
 
 
 def typed_phrases(sentence: str, qtype: str, qterms: set[str] | frozenset[str],
@@ -323,7 +324,8 @@ class SentenceScorer:
         off_topic = self._focus_absent(original, best.pi) or _not_english(original)
         if off_topic:
             confidence *= self.config.focus_absent_factor
-        return Analysis(cands, feats, confidence, qtype, frozenset(weights), off_topic, wants_code(original), original)
+        return Analysis(cands, feats, confidence, qtype, frozenset(weights), off_topic, wants_code(original), original,
+                        weights)
 
     def _mismatch(self, original: str, question: str, best: Candidate) -> dict[str, float]:
         """Signs that the question asks about something the best sentence does not state:
