@@ -78,11 +78,17 @@ _EARLIER_WH = re.compile(r"\b(?:what|who|whom|whose|which|where|why|how)\b(?!\s+
 
 def answer_type(question: str) -> str | None:
     """The kind of phrase `question` asks for (one of KINDS), or None. A "when" after another
-    wh-word opens a clause ("Who was the leader when the Franks came?") and asks for no date."""
+    wh-word opens a clause ("Who was the leader when the Franks came?") and asks for no date;
+    so does a "where" after "how" ("How do I enable it where I declare the dependency?"; after
+    "what" it still asks for a place as often as not: "What is the southern region where ...?")."""
     q = question.lower()
+
+    def clause(m: re.Match) -> bool:
+        if m.group() == "when":
+            return any(w.start() < m.start() for w in _EARLIER_WH.finditer(q))
+        return m.group() == "where" and re.search(r"\bhow\b", q[:m.start()]) is not None
     for rx, kind in _TYPE_RULES:
-        if any(m.group() != "when" or not any(w.start() < m.start() for w in _EARLIER_WH.finditer(q))
-               for m in rx.finditer(q)):
+        if any(not clause(m) for m in rx.finditer(q)):
             return kind
     return None
 

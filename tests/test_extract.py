@@ -56,6 +56,8 @@ def test_ner_reads_its_labels_from_the_same_table():
     ("In what region is the valley?", "place"),
     ("WHO LED THE DELEGATION?", "name"),
     ("Who was in the city when it fell?", "name"),  # "when" after the wh-word opens a clause
+    ("How do I enable it where I declare the dependency?", None),  # so does "where" after "how"
+    ("What is the southern region where protestants live?", "place"),  # not after "what"
     ("Where and when did it begin?", "date"), ("When did it fall?", "date"),
     ("What minimum Docker Compose version is needed?", "version"),
     ("What's the newest Python version PyPy supports?", "version"),
