@@ -111,7 +111,7 @@ class ModelReader:
         confidence = weights.probability(self.model, feats)
         if an.off_topic:
             confidence *= self.config.focus_absent_factor
-        typed = bool(an.qtype and an.qtype.startswith("code") and an.cands[0].type_fit > 0)
+        typed = bool(an.qtype and (an.qtype.startswith("code") or an.qtype == "version") and an.cands[0].type_fit > 0)
         answered = frozenset()
         sp = spans[best]
         if not an.wants_code and np.isfinite(sp.score) and sp.prob >= self.config.reader_sure:

@@ -555,3 +555,19 @@ def test_the_confidence_model_reads_an_identifier_question_as_it_was_fitted_unty
 def test_a_how_question_quoted_with_prose_is_answered_by_the_command_it_names(tern):
     a = tern.ask("How do I draw the chart of a port on the screen?")
     assert a.text == "tern chart --preview" and tern.index.quoted(a.short_answer) == "tern chart --preview"
+
+
+def test_a_span_in_a_sentence_without_a_version_never_takes_the_lead_from_one_with_it(tern):
+    import numpy as np
+    from qa.reader import ModelReader
+    from qa.spans import Span
+
+    class Spans:  # sure of a span in the sentence that holds no version
+        def read(self, question, texts):
+            return [Span(t.index("harbour almanac"), t.index("harbour almanac") + 15, 9.0, 0.0, 0.99)
+                    if "harbour almanac" in t else Span(0, 0, -np.inf, 0.0, 0.0) for t in texts]
+    q = "Which chart pack version does the almanac sync need?"
+    reader = ModelReader(tern.index, tern.config, spans=Spans())
+    v = tern.index.embedder.encode_query(q)
+    reading = reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
+    assert "2.4.1" in reading.snippets[0].text
