@@ -3,8 +3,8 @@
     python bench/run.py [--quick] [--skip-indexing] [--answerers reader,rules,baseline]
 
 Uses `qa eval`'s own runner (qa.evaluate) over ../shared/eval/squad-v1.1, squad-v2.0,
-seeds/questions.jsonl and the two technical sets, bench/tech (uv's docs) and bench/cargo (the
-Cargo book). Stores live in the user cache (built on first run); the indexing
+seeds/questions.jsonl and the three technical sets, bench/tech (uv's docs), bench/cargo (the
+Cargo book) and bench/rustup (the rustup book). Stores live in the user cache (built on first run); the indexing
 figures come from a fresh build in a temporary folder. --quick: 500 questions a set.
 
 The confidence models are fitted on the even-numbered SQuAD v2.0 articles
@@ -88,7 +88,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="500 questions a set")
     ap.add_argument("--skip-indexing", action="store_true", help="leave out the indexing table")
     ap.add_argument("--answerers", default="baseline,rules,reader")
-    ap.add_argument("--sets", default="squad-v1.1,squad-v2.0,seeds,tech,cargo")
+    ap.add_argument("--sets", default="squad-v1.1,squad-v2.0,seeds,tech,cargo,rustup")
     args = ap.parse_args()
     answerers = args.answerers.split(",")
     limit = 500 if args.quick else None
@@ -143,7 +143,8 @@ def answers(limit: int | None, answerers: list[str], only: list[str]) -> None:
             ("squad-v2.0", EVAL / "squad-v2.0" / "questions.jsonl"),
             ("seeds", ROOT / "seeds" / "questions.jsonl"),
             ("tech", ROOT / "bench" / "tech" / "questions.jsonl"),  # uv's docs: code, Markdown
-            ("cargo", ROOT / "bench" / "cargo" / "questions.jsonl")]  # the Cargo book (mdBook), written blind
+            ("cargo", ROOT / "bench" / "cargo" / "questions.jsonl"),  # the Cargo book (mdBook), written blind
+            ("rustup", ROOT / "bench" / "rustup" / "questions.jsonl")]  # the rustup book, blind to the rules
     sets = [s for s in sets if s[0] in only]
     keys = ["questions", "hit@1", "hit@3", "answered_hit@1", "em", "f1", "has_answer_em", "has_answer_f1",
             "short_rate", "short_em", "no_answer_acc", "answered_rate", "abstain_precision", "latency_p50_ms",
