@@ -66,6 +66,12 @@ ANSWER_TYPES: tuple[tuple[str, str, frozenset[str] | None], ...] = (
 )
 FITTED_KINDS = ("number", "date", "name", "place")  # SQuAD's: the confidence models were fitted on them
 KINDS = FITTED_KINDS + ("version",)
+
+
+def shaped(kind: str | None) -> bool:
+    """Is `kind` one whose phrases have a shape no other phrase has (an identifier `code:*`, a
+    version), rather than one of SQuAD's kinds the confidence models were fitted on?"""
+    return kind is not None and kind not in FITTED_KINDS
 # one expression per kind, the union of its rows, tried in KINDS order (questions are lower-cased)
 _TYPE_RULES = [
     (re.compile(r"\b(" + "|".join(p for p, k, _ in ANSWER_TYPES if k == kind) + r")\b"), kind)

@@ -17,9 +17,10 @@ import numpy as np
 
 from . import weights
 from .config import Config
-from .extract import asks_plural, candidates, code_answer_line, command_unit, enumeration, name_fit, named_as_asked
+from .extract import (asks_plural, candidates, code_answer_line, command_unit, enumeration, name_fit,
+                      named_as_asked, shaped)
 from .index import Index
-from .inline import view_of, whole_links
+from .inline import code_spans, view_of, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
 from .sentences import own_line_between
 from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
@@ -111,7 +112,7 @@ class ModelReader:
         confidence = weights.probability(self.model, feats)
         if an.off_topic:
             confidence *= self.config.focus_absent_factor
-        typed = bool(an.qtype and (an.qtype.startswith("code") or an.qtype == "version") and an.cands[0].type_fit > 0)
+        typed = bool(shaped(an.qtype) and an.cands[0].type_fit > 0)
         answered = frozenset()
         sp = spans[best]
         if not an.wants_code and np.isfinite(sp.score) and sp.prob >= self.config.reader_sure:
@@ -174,7 +175,7 @@ class ModelReader:
     def _inline_code(self, c: Citation) -> bool:
         """Is the cited span inside an inline code span of its paragraph?"""
         text = self.index.paragraphs[self.index.row(c.doc, c.paragraph)].text
-        return any(m.start() <= c.start and c.end <= m.end() for m in CODE_SPAN.finditer(text))
+        return any(a <= c.start and c.end <= b for a, b in code_spans(text))
 
     def inline_command(self, an: Analysis, first: Snippet) -> Citation | None:
         """For a how-to question quoted with prose, the command it names in inline code (a

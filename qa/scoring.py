@@ -20,8 +20,8 @@ import numpy as np
 
 from . import ner, weights
 from .config import Config
-from .extract import (FITTED_KINDS, answer_type, candidates, code_kind, command_unit, defined_term, defines,
-                      name_fit, named_as_asked)
+from .extract import (answer_type, candidates, code_kind, command_unit, defined_term, defines, name_fit,
+                      named_as_asked, shaped)
 from .index import Index
 from .sentences import own_line_between
 from .text import QUESTION_WORDS, STOPWORDS, comment_only, normalize, stem_all, terms, words
@@ -284,14 +284,14 @@ class SentenceScorer:
         for n, qtype in enumerate(order):
             if n:
                 self._fit(cands, original, qtype, weights)
-            if qtype is None or qtype in FITTED_KINDS or any(c.type_fit > 0.5 for c in cands):
+            if not shaped(qtype) or any(c.type_fit > 0.5 for c in cands):
                 break
         if not cands:
             return None
         for c in cands:
             c.score = self._score(c)
         cands.sort(key=lambda c: -c.score)
-        if qtype and (qtype.startswith("code") or qtype == "version") and not cands[0].type_fit:
+        if shaped(qtype) and not cands[0].type_fit:
             # an identifier or a version was asked for (each has a shape no other phrase has): a
             # sentence that holds one and is quoted anyway (within `snippet_window`) leads over
             # one that cannot answer
@@ -306,7 +306,7 @@ class SentenceScorer:
                       best.score - bonus * best.defines - 1.0)
         # a version or an identifier asked for ranks sentences only: the confidence model was
         # fitted on SQuAD's kinds alone
-        fitted = not qtype or qtype in FITTED_KINDS
+        fitted = not shaped(qtype)
         feats = {
             "cos": best.cos, "overlap": best.overlap, "type_fit": best.type_fit if fitted else 0.5,
             "margin": best.score - bonus * best.defines - second,
