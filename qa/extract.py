@@ -63,26 +63,35 @@ ANSWER_TYPES: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     # technical documents: "What minimum Docker Compose version ...?" asks for "2.22.0" (a
     # question whose passages hold no dotted version reads as untyped: `SentenceScorer.analyse`)
     (r"(what|which)('s)?( [\w-]+){0,4}? versions?", "version", None),
+    # "What term does the book use for ...?", "What is this called?": the name a text gives a
+    # concept, which Markdown marks where it defines it (`*toolchain multiplexer*`); passages
+    # that mark none read the question as they would without this kind (`SentenceScorer.analyse`)
+    (r"what (term|word|phrase|expression)s?|what('s| is| are| was| were)( [\w-]+){0,3}? called"
+     r"|what('s| is| are| was| were) [^?]{1,120}? called(?=\s*\?\s*$)"
+     r"|what('s| is| are| was| were) the (term|word|phrase|expression)s?"
+     r"|what (do|does|did)( [\w-]+){1,3}? call|(called|known as|termed) what", "term", None),
 )
 FITTED_KINDS = ("number", "date", "name", "place")  # SQuAD's: the confidence models were fitted on them
-KINDS = FITTED_KINDS + ("version",)
+KINDS = FITTED_KINDS + ("version", "term")
 
 
 def shaped(kind: str | None) -> bool:
     """Is `kind` one whose phrases have a shape no other phrase has (an identifier `code:*`, a
-    version), rather than one of SQuAD's kinds the confidence models were fitted on?"""
+    version, a term the text marks), rather than one of SQuAD's kinds the confidence models were
+    fitted on?"""
     return kind is not None and kind not in FITTED_KINDS
-# one expression per kind, the union of its rows, tried in KINDS order (questions are lower-cased)
+# one expression per kind, the union of its rows, a term first ("What is the workaround called
+# where ...?" asks for no place), then in KINDS order (questions are lower-cased)
 _TYPE_RULES = [
     (re.compile(r"\b(" + "|".join(p for p, k, _ in ANSWER_TYPES if k == kind) + r")\b"), kind)
-    for kind in KINDS
+    for kind in ("term",) + tuple(k for k in KINDS if k != "term")
 ]
 
 
 _EARLIER_WH = re.compile(r"\b(?:what|who|whom|whose|which|where|why|how)\b(?!\s+(?:and|or)\s+when\b)")
 
 
-def answer_type(question: str) -> str | None:
+def answer_type(question: str, term: bool = True) -> str | None:
     """The kind of phrase `question` asks for (one of KINDS), or None. A "when" after another
     wh-word opens a clause ("Who was the leader when the Franks came?") and asks for no date;
     so does a "where" after "how" ("How do I enable it where I declare the dependency?"; after
@@ -94,7 +103,7 @@ def answer_type(question: str) -> str | None:
             return any(w.start() < m.start() for w in _EARLIER_WH.finditer(q))
         return m.group() == "where" and re.search(r"\bhow\b", q[:m.start()]) is not None
     for rx, kind in _TYPE_RULES:
-        if any(not clause(m) for m in rx.finditer(q)):
+        if (term or kind != "term") and any(not clause(m) for m in rx.finditer(q)):
             return kind
     return None
 
@@ -318,11 +327,16 @@ def _defines_at(sentence: str, pos: int, term: str) -> bool:
 _COMMAND_LINE = re.compile(r"[ \t]*(?:(?P<prompt>(?:\$|%|>|PS>)[ \t]+\S)|[a-z][\w.+-]*(?:[ \t]+(?![=:])\S|[ \t]*$))")
 
 
+_CAPTION = re.compile(r"\A(?:[ \t]*(?:(?:#|//)(?:[ \t][^\n]*)?)?\n)+")
+
+
 def command_unit(unit: str) -> bool:
     """Is this unit of a code block a command line: behind a shell prompt, or a lower-case
     program name and its arguments? Not `key = "value"` (TOML), `key:` (YAML), `[table]`,
     `COPY ...` (a Dockerfile), a tree listing, or a line of source code (`fn main() {`,
-    `let x = 5;`: it ends with a bracket, a brace, a comma or a semicolon)."""
+    `let x = 5;`: it ends with a bracket, a brace, a comma or a semicolon). Comment lines
+    before it are the command's caption ("# A library" above `cargo new --lib bar`)."""
+    unit = _CAPTION.sub("", unit)
     m = _COMMAND_LINE.match(unit)
     if m is None:
         return False
@@ -402,6 +416,13 @@ def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
     return sorted(out)
 
 
+# a term as a Markdown text marks it where it names it: emphasised (`*x*`, `**x**`, `_x_`), a
+# link's label standing for the link; a few words, never a sentence. Quotes mark too much else
+# (on SQuAD a quoted title or nickname led over the sentence that answers "What is ... called?")
+_TERM_BODY = r"(?:\[(?P<{g}l>[^\]\n]{{1,60}})\](?:\([^)\n]*\)|\[[^\]\n]*\])?|(?P<{g}>[^\s*_\[](?:[^*_\n]{{0,58}}[^\s*_])?))"
+_MARKED_TERM = re.compile(
+    r"(?<![\w*])\*{1,2}" + _TERM_BODY.format(g="a") + r"\*{1,2}(?![\w*])"
+    r"|(?<![\w_])_{1,2}" + _TERM_BODY.format(g="b") + r"_{1,2}(?![\w_])")
 _ORDINAL_MARKER = re.compile(r"(?<![^\n])\d{1,3}[.)](?=[ \t])")  # "4. Upload ...": a list item's number, no answer
 
 
@@ -420,6 +441,8 @@ def candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
         return spans
     if kind == "version":
         return [m.span() for m in VERSION.finditer(sentence)]
+    if kind == "term":
+        return [m.span(m.lastindex) for m in _MARKED_TERM.finditer(sentence)]
     if kind in ("name", "place"):
         out = []
         for m in NAME.finditer(sentence):

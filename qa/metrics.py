@@ -39,16 +39,29 @@ def _scorable_golds(golds: Sequence[str]) -> list[str]:
 
     The official v2.0 script drops gold answers that normalise to nothing and scores
     against a single empty answer when none are left, which gives the abstention rule.
+    A gold made of punctuation alone (`//!`, an operator: no SQuAD dev answer is) is kept and
+    compared as written (`_symbol`).
     """
-    kept = [g for g in golds if normalize_answer(g)]
+    kept = [g for g in golds if normalize_answer(g) or _symbol(g)]
     return kept or [""]
 
 
+def _symbol(s: str) -> str:
+    """An answer made of punctuation alone, as written without backticks and outer white space
+    ("" for any other): normalising would leave nothing of it."""
+    t = s.strip().strip("`").strip()
+    return t if t and not any(ch.isalnum() or ch.isspace() for ch in t) else ""
+
+
 def _exact(prediction: str, gold: str) -> float:
+    if _symbol(gold):
+        return float(_symbol(prediction) == _symbol(gold))
     return float(normalize_answer(prediction) == normalize_answer(gold))
 
 
 def _f1(prediction: str, gold: str) -> float:
+    if _symbol(gold):
+        return _exact(prediction, gold)
     pred, ref = _tokens(prediction), _tokens(gold)
     if not pred or not ref:
         # Official v2 rule: both empty is a match (abstaining on an impossible question).
@@ -87,11 +100,14 @@ def contains_answer(text: str, golds: Sequence[str]) -> bool:
     """True when some normalised gold occurs in the normalised text as whole tokens.
 
     Token-level so that "1990" is not found in "in 1990s" but is in "in 1990, the".
-    Used to tell whether retrieval surfaced a passage that holds the answer. Golds that
-    normalise to nothing are ignored; no golds gives False. Punctuation (ASCII or not)
-    is tried both ways: deleted, as EM does ("U.S." = "US"), and as a separator, so that
+    Used to tell whether retrieval surfaced a passage that holds the answer. A gold made of
+    punctuation alone is found as written, standing alone; no golds gives False. Punctuation
+    (ASCII or not) is tried both ways: deleted, as EM does ("U.S." = "US"), and as a separator, so that
     "Kim Jong Un" is found in "Kim Jong Un's" and "Adriatic" in "Adriatic—fell".
     """
+    for g in filter(None, map(_symbol, golds)):  # `//!` as a word of its own: not inside `///`
+        if re.search(rf"(?<![^\s`]){re.escape(g)}(?![^\s`])", text):
+            return True
     for tokens in (lambda x: normalize_answer(x).split(), _containment_tokens):
         hay = tokens(text)
         if any(_has_run(hay, g) for g in (tokens(x) for x in golds) if g):

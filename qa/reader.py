@@ -10,6 +10,7 @@ scores and the sentence scorer's features, fitted by bench/fit_confidence.py
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import NamedTuple, Sequence
 
@@ -21,10 +22,10 @@ from .extract import (asks_plural, candidates, code_answer_line, command_unit, e
                       named_as_asked, shaped)
 from .index import Index
 from .inline import code_spans, view_of, whole_links
-from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, typed_phrases
+from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, asked, list_item, typed_phrases
 from .sentences import own_line_between
 from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
-from .text import CODE_SPAN, code_line, terms, trim_answer
+from .text import CODE_SPAN, code_line, in_comment, terms, trim_answer
 from .types import Citation, Passage, Reading, Snippet
 
 __all__ = ["ModelReader", "Piece", "READER_FEATURES", "span_features", "available"]
@@ -120,7 +121,7 @@ class ModelReader:
             answered = frozenset(c.row for c in an.cands if c.pi == pieces[best].row and c.start <= sp.start
                                  and sp.end <= c.end)
         snippets = self.scorer.quotes(an.cands, more, self.lead(an.cands, pieces, spans, typed),
-                                      code=an.wants_code, answered=answered)
+                                      code=an.wants_code, answered=answered, question=an.question)
         if not snippets:
             return Reading(confidence=confidence, features=feats)
         first = snippets[0]
@@ -131,16 +132,25 @@ class ModelReader:
                     and first.start <= sp.start and sp.end <= first.end)
         held = [i for i in range(len(pieces)) if inside(i)]
         i = max(held, key=lambda j: spans[j].score) if held else None
-        if first.code and not command_unit(first.text):
+        identifier = bool(an.qtype and an.qtype.startswith("code"))
+        # a question in words answered from a code block's comments: the span read there is prose
+        # ("// Since Rust 1.45, ..." answers "Since which release ...?" with 1.45)
+        remark = (i is not None and first.code and not an.wants_code and not identifier
+                  and in_comment(self.index.paragraphs[pieces[i].row].text, spans[i].start, spans[i].end))
+        if first.code and not command_unit(first.text) and not remark:
             i = None  # configuration or source code: no span of it the span model reads
         short = None
-        identifier = bool(an.qtype and an.qtype.startswith("code"))
         if identifier:  # an identifier of the shape asked for, or no short answer from prose
             short = self.identifier(an, first, None if i is None else (spans[i].start, spans[i].end))
             if short is not None and not first.code and asks_plural(an.question):  # "What are the fields ...?"
                 row = self.index.row(short.doc, short.paragraph)
                 short = self.index.cite(row, *enumeration(self.index.paragraphs[row].text, short.start, short.end,
                                                           first.start, first.end))
+        if an.qtype == "term" and not first.code:  # the term the quote marks, not the span's words
+            short = self.identifier(an, first, None if i is None else (spans[i].start, spans[i].end))
+        if remark:
+            short = self.index.cite(pieces[i].row, *trim_answer(self.index.paragraphs[pieces[i].row].text,
+                                                                spans[i].start, spans[i].end))
         if short is None and first.code:
             short = self.block_line(an, first)  # the line of the block that answers, if one does
         if short is None and i is not None and not (identifier and not first.code):
@@ -163,6 +173,8 @@ class ModelReader:
         if an.wants_code and not first.code and not (short is not None and self._inline_code(short)):
             # "How do you check that it compiles?": the command the quote names, not prose around it
             short = self.inline_command(an, first) or short
+        if short is None and not first.code and _WHICH.match(asked(an.question)):
+            short = self.item_head(an, first)  # "Which marker ...?": "- `//!` - Generates docs for ..."
         if short is not None and an.qtype == "version":  # `rand = "0.8.5"` answers "What version ...?" with 0.8.5
             quoted = self.index.quoted(short)
             v = next(iter(candidates(quoted, "version")), None)
@@ -171,6 +183,26 @@ class ModelReader:
                                         short.start + v[0], short.start + v[1])
         snippets[0] = replace(first, short=short)
         return Reading(tuple(snippets), short, confidence, feats)
+
+    def item_head(self, an: Analysis, first: Snippet) -> Citation | None:
+        """The code a list item opens with ("* `eprint!`: same as ..."), when the first quote is
+        that item and the question does not write it: the item defines it, and "Which ...?"
+        asks for what the item defines."""
+        row = self.index.row(first.doc, first.paragraph)
+        text = self.index.paragraphs[row].text
+        if not list_item(text, first.start):
+            return None
+        m = _ITEM_HEAD.match(text, first.start)
+        if m is None or not typed_phrases(text[m.start("code") - 1:m.end("code") + 1], "code:code", frozenset(),
+                                          question=an.question):
+            return None
+        return self.index.cite(row, *m.span("code"))
+
+    def _items(self, a: Candidate, b: Candidate) -> bool:
+        """Are `a` and `b` items of one list (sentences of one paragraph, each opening a line
+        with a list marker) or units of one code block?"""
+        par = self.index.paragraphs[a.pi]
+        return a.pi == b.pi and (par.kind == "code" or all(list_item(par.text, c.start) for c in (a, b)))
 
     def _inline_code(self, c: Citation) -> bool:
         """Is the cited span inside an inline code span of its paragraph?"""
@@ -270,6 +302,11 @@ class ModelReader:
                     continue
                 mine = [near]
             mine.sort(key=lambda c: c.start)
+            if mine[0].row != cands[0].row and self._items(cands[0], mine[0]):
+                # each item of a list, each command of a block says its own thing: a span the
+                # model read in a neighbour of the best sentence speaks for the best sentence
+                best_score = max(best_score, cands[0].score + self.config.w_span * float(np.exp(sp.score - top)))
+                continue
             if typed and not any(c.type_fit > 0 and (c.name_fit >= 0 or cands[0].name_fit < 0) for c in mine):
                 continue  # nor one whose identifiers' names say less than nothing of what is asked
             score = mine[0].score + self.config.w_span * float(np.exp(sp.score - top))
@@ -277,6 +314,11 @@ class ModelReader:
                 best = replace(mine[0], end=max(mine[-1].end, mine[0].end), score=max(mine[0].score, cands[0].score))
                 best_score = score
         return best
+
+
+_WHICH = re.compile(r"\s*(?:which|what)\b(?!\s+(?:is|are|was|were|does|do|did)\s+(?:an?|the)?\s*`)", re.I)
+# a list item that opens with inline code, maybe bold or a link's label: "* [`Default`][default], to ..."
+_ITEM_HEAD = re.compile(r"[ \t]*(?:[-*+•]|\d{1,3}[.)])\s+(?:\*\*|__|\[)?`(?P<code>[^`\n]+)`")
 
 
 def span_features(spans: Sequence[Span], best: int, rules_confidence: float, off_topic: bool) -> dict[str, float]:

@@ -43,7 +43,7 @@ class RulesReader:
         an = self.scorer.analyse(question, passages, qvec)
         if an is None:
             return Reading()
-        snippets = self.scorer.quotes(an.cands, more, code=an.wants_code)
+        snippets = self.scorer.quotes(an.cands, more, code=an.wants_code, question=an.question)
         if not snippets:
             return Reading(confidence=an.confidence, features=an.features)
         short = self.short(an.cands[0], an.qtype, an.qterms, question)

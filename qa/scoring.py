@@ -41,6 +41,13 @@ _TOLD = re.compile(r"(\w+)[.!]\s+(?=[A-Z][^?]*\?\s*$)")
 _SYMBOL = re.compile(r"(?<!\S)`?([^\w\s`'\"]{1,3})`?(?!\S)")
 _ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Jr Sr Prof Gen Col Lt Sgt Capt Rev Mt Ft vs No".split())
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•]\s|\d{1,3}[.)]\s)")
+
+
+def list_item(text: str, start: int) -> bool:
+    """Does the sentence starting at `start` of `text` open a list item (a marker first on its line)?"""
+    line = text.rfind("\n", 0, start) + 1
+    m = _LIST_ITEM.match(text, line)
+    return m is not None and text[m.end():start].strip() == ""
 _LIST_QUOTE = 400  # a list a sentence leads to is quoted up to this many characters (whole items)
 _CUE = re.compile(r"\b(not|never|no|unable|cannot|without|least|fail\w*|none|neither|nor|except|only|instead)\b|n't\b",
                   re.I)
@@ -276,10 +283,13 @@ class SentenceScorer:
         # the kinds to try, in order, until the passages hold a phrase of one: an identifier
         # ("What option do I pass ...?": a flag, else any code), then the question word's kind
         # (SQuAD's kinds are kept found or not; no numbered version here is no type:
-        # "What version of Pink's 'Perfect' ...?")
+        # "What version of Pink's 'Perfect' ...?"; a text that marks no term, as
+        # SQuAD's never do, reads "What is X called?" as it would without the term kind)
         order = ({"code:option": ["code:flag", "code:code"]}.get(code, [code]) if code else []) + [qtype]
         if qtype == "version":
             order.append(None)
+        elif qtype == "term":  # the kind the question asks for where no term is marked
+            order.append(answer_type(original, term=False))
         cands, weights, total = self.features(question, qvec, passages, order[0])
         for n, qtype in enumerate(order):
             if n:
@@ -446,6 +456,8 @@ class SentenceScorer:
         if par.kind == "code":  # a code block's units are whole already, but a comment alone
             if comment_only(text[start:end]) and c.row + 1 < last:  # goes with what it describes
                 end = int(idx.sentence_spans[c.row + 1][2])
+            elif c.row - 1 >= first and comment_only(text[int(idx.sentence_spans[c.row - 1][1]):start]):
+                start = int(idx.sentence_spans[c.row - 1][1])  # and what it describes with it
             return start, end
         if _ANAPHORA.match(text[start:end]) and c.row - 1 >= first:
             start = int(idx.sentence_spans[c.row - 1][1])
@@ -454,14 +466,16 @@ class SentenceScorer:
                 end = int(idx.sentence_spans[c.row + 1][2])  # (not the next item of a list or table)
         return start, end
 
-    def introduced(self, c: Candidate, code: bool = False) -> Candidate | None:
+    def introduced(self, c: Candidate, code: bool = False, question: str = "") -> Candidate | None:
         """What a sentence like "Run the following command:" introduces: the first unit of the
         code block right after it (quoted with it), when the sentence ends its paragraph with a
         colon, or, for a question that asks for code (`code`), ends its paragraph at all or
         stands in a paragraph that ends with a colon (the paragraph leads to the code); or the
         list after a paragraph that ends with a colon ("... the ownership rules:"), its first
-        items up to `_LIST_QUOTE` characters. Not for another question when the sentence holds
-        the phrase it asks for."""
+        items up to `_LIST_QUOTE` characters. Not when the sentence holds the phrase asked for,
+        unless it ends with a colon, nor, for a question that asks for code (`question`), when
+        it names code the question does not ("... run them with `cargo test -- --ignored`"
+        answers; the source code after it does not)."""
         idx = self.index
         p = idx.paragraphs[c.pi]
         last = int(idx.par_sentences[c.pi][1]) == c.row + 1
@@ -470,8 +484,10 @@ class SentenceScorer:
         reaches = last or (colon and self.widen(c)[1] >= len(p.text.rstrip()))
         if p.kind == "code" or not (reaches or code):
             return None
-        if not (colon or code and last) or (not code and c.type_fit >= 1.0):
+        if not (colon or code and last) or (not code and c.type_fit >= 1.0) or (not colon and c.type_fit > 0.5):
             return None  # (a sentence that holds the phrase asked for answers on its own)
+        if not colon and question and typed_phrases(p.text[c.start:c.end], "code:code", frozenset(), question=question):
+            return None  # nor one that names code the question does not (`HashMap::with_capacity(uint)`)
         block = idx.find(p.doc, p.paragraph + 1)
         if block is None or not len(idx.sentence_rows(block)):
             return None
@@ -501,7 +517,7 @@ class SentenceScorer:
 
     def quotes(self, cands: list[Candidate], more: Sequence[Passage] = (),
                lead: Candidate | None = None, code: bool = False,
-               answered: frozenset[int] = frozenset()) -> list[Snippet]:
+               answered: frozenset[int] = frozenset(), question: str = "") -> list[Snippet]:
         """The best distinct statements: `lead` first when a reader chose one, then the
         candidates within `snippet_window` of the best score (`cands` ranked); the same
         statement in another document corroborates. `more` (the next passages down) are only
@@ -524,7 +540,7 @@ class SentenceScorer:
         ranked = list(dict.fromkeys(c.row for c in within))  # read in one call: most get compared
         vectors: dict[int, np.ndarray] = dict(zip(ranked, idx.sentence_vectors.get(ranked))) if ranked else {}
         for n, c in enumerate(within + extra):
-            c = (None if c.row in answered else self.introduced(c, code)) or c
+            c = (None if c.row in answered else self.introduced(c, code, question if code else "")) or c
             start, end = self.widen(c)
             overlaps = [p for p in picks if p.cand.pi == c.pi and start < p.end and p.start < end]
             if overlaps:

@@ -152,6 +152,31 @@ def comment_only(unit: str) -> bool:
     return bool(lines) and all(_COMMENT.match(line) for line in lines)
 
 
+_COMMENT_MARK = re.compile(r"[ \t]*(?://[/!]?|#)(?=[ \t]|$)[ \t]*")  # a line that is a comment: its marker
+
+
+def in_comment(text: str, start: int, end: int) -> bool:
+    """Does the span [start, end) of a code block stand in comments, past their markers, on every
+    line it touches ("// Since Rust 1.45, ...", "let x = 3; // would warn")? Such a span is
+    prose: the answer is the span, not its line."""
+    a = text.rfind("\n", 0, start) + 1
+    while a < max(end, start + 1):
+        b = text.find("\n", a)
+        b = len(text) if b < 0 else b
+        m = _COMMENT_MARK.match(text, a, b)
+        if m is not None:
+            mark = m.end()
+        elif a <= start:  # the first line: a comment after code (outside quotes) may hold it
+            mark = next((c.end() for c in _TRAILING_COMMENT.finditer(text, a, b)
+                         if text.count('"', a, c.start()) % 2 == 0), b + 1)
+        else:
+            return False
+        if a <= start < mark:
+            return False
+        a = b + 1
+    return True
+
+
 _CONTINUED = re.compile(r"[ \t]*\\\n[ \t]*")
 
 

@@ -158,6 +158,7 @@ def test_code_kind(question, kind):
     ("echo 'eval' >> ~/.zshrc", True), ('name = "albatross"', False), ("repos:\n  - repo: x", False),
     ("[project]\nname = 1", False), ("COPY --from=uv /uv /bin/", False), ("example-lib/\n├── README.md", False),
     ("fn main() {", False), ("let x = 5;", False), ("$ cargo run", True), ("cargo build --release", True),
+    ("# A library\ncargo new --lib bar", True), ("// caption\n\nlet x = 5;", False), ("# only a comment", False),
 ])
 def test_command_unit_tells_a_command_line_from_configuration(unit, command):
     assert extract.command_unit(unit) is command

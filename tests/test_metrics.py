@@ -163,3 +163,13 @@ def test_contains_answer_punctuation_splits_as_well_as_vanishes():
     assert contains_answer("the Adriatic—fell to", ["Adriatic"])
     assert contains_answer("The U.S. Army", ["US Army"])
     assert not contains_answer("Kim Jong Il's regime", ["Kim Jong Un"])
+
+
+def test_a_gold_made_of_punctuation_alone_is_compared_as_written():
+    # SQuAD's normalisation leaves nothing of `//!`: such a gold is kept, not read as "unanswerable"
+    assert exact_match("//!", ["//!"]) == 1.0 and exact_match("`//!`", ["//!"]) == 1.0
+    assert exact_match("///", ["//!"]) == 0.0 and exact_match("", ["//!"]) == 0.0
+    assert f1("//!", ["//!"]) == 1.0 and f1("docs", ["//!"]) == 0.0
+    assert contains_answer("- `//!` - Generates docs for the enclosing item", ["//!"])
+    assert not contains_answer("- `///` - Generates docs for the item after it", ["//!"])
+    assert exact_match("", ["the"]) == 1.0  # a gold of words the normalisation drops is still dropped

@@ -203,6 +203,46 @@ DOCS = {
         The almanac sync of Tern needs the chart pack to download the harbour almanac of every port.
         It works with version 2.4.1 of the pack or a newer one.
         """),
+    "moorings.md": textwrap.dedent("""\
+        ## Moorings
+
+        A buoy that several boats take turns to use is a *swing mooring*. Tern logs it like any
+        other berth.
+        """),
+    "drafts.md": textwrap.dedent("""\
+        ## Drafts
+
+        Entries can be kept as drafts until the voyage ends. To print only the drafts, use
+        `tern log --drafts`.
+
+        ```rust
+        fn main() {
+            let log = Log::open("boat");
+        }
+        ```
+        """),
+    "rounding.md": textwrap.dedent("""\
+        ## Rounding
+
+        ```rust
+        fn main() {
+            // Since Tern 2.6, tide heights are rounded to the nearest centimetre
+            // when they are written to the logbook.
+            let height = 4.237_f32;
+        }
+        ```
+        """),
+    "scaffold.md": textwrap.dedent("""\
+        ## New logbooks
+
+        ```console
+        # A logbook for one boat
+        tern new skiff
+
+        # A register for a whole fleet
+        tern new --fleet harbour
+        ```
+        """),
 }
 
 
@@ -217,7 +257,9 @@ def tern(tmp_path_factory):
 def test_markup_is_never_retrieved(tern):
     idx = tern.index
     texts = [idx.paragraphs[r].text for r in range(len(idx.paragraphs)) if idx.answerable[r]]
-    assert not any(t.startswith(("#", "<", "{{", "[site]")) for t in texts)
+    prose = [idx.paragraphs[r].text for r in range(len(idx.paragraphs))
+             if idx.answerable[r] and idx.paragraphs[r].kind != "code"]  # (a shell comment starts with #)
+    assert not any(t.startswith(("#", "<", "{{", "[site]")) for t in prose)
     assert "$ curl -sSf https://tern.example/install.sh | sh" in texts  # code is
 
 
@@ -571,3 +613,65 @@ def test_a_span_in_a_sentence_without_a_version_never_takes_the_lead_from_one_wi
     v = tern.index.embedder.encode_query(q)
     reading = reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
     assert "2.4.1" in reading.snippets[0].text
+
+
+def _read(tern, q, spans):
+    from qa.reader import ModelReader
+    reader = ModelReader(tern.index, tern.config, spans=spans)
+    v = tern.index.embedder.encode_query(q)
+    return reader.read(q, tern.retriever.retrieve(q, 5, qvec=v), v)
+
+
+class _SpansOn:
+    """A span model sure of `words` wherever it reads them, and of nothing elsewhere."""
+    def __init__(self, words: str | None):
+        self.words = words
+
+    def read(self, question, texts):
+        import numpy as np
+        from qa.spans import Span
+        return [Span(t.index(self.words), t.index(self.words) + len(self.words), 9.0, 0.0, 0.99)
+                if self.words and self.words in t else Span(0, 0, -np.inf, 0.0, 0.0) for t in texts]
+
+
+def test_a_term_asked_for_is_the_one_the_text_marks(tern):
+    from qa.extract import answer_type, candidates
+    assert answer_type("What term does Tern use for a shared buoy?") == "term"
+    assert answer_type("What is the workaround called where you release twice?") == "term"  # not a place
+    assert answer_type("What is the workaround called where you release twice?", term=False) == "place"
+    text = "A *swing mooring*, a **[berth][b]** or _ours_; 2 * 3 * 4"
+    assert [text[a:b] for a, b in candidates(text, "term")] == ["swing mooring", "berth", "ours"]
+    a = tern.ask("What is a buoy that several boats take turns to use called?")
+    assert a.text == "swing mooring" and tern.index.quoted(a.short_answer) == "swing mooring"
+    reading = _read(tern, "What is a buoy that several boats take turns to use called?", _SpansOn("several boats"))
+    assert tern.index.quoted(reading.short) == "swing mooring"  # the marked term, not the span's words
+
+
+def test_a_sentence_that_names_code_the_question_does_not_is_quoted_not_the_code_after_it(tern):
+    a = tern.ask("How do I print only the draft entries?")
+    assert a.snippets[0].text == "To print only the drafts, use\n`tern log --drafts`."
+    assert a.text == "tern log --drafts"
+
+
+def test_a_question_in_words_answered_in_a_code_comment_gets_the_span_not_the_line(tern):
+    a = tern.ask("Since which Tern release are tide heights rounded?")
+    assert a.snippets[0].code and "// Since Tern 2.6" in a.snippets[0].text
+    assert a.text == "Tern 2.6"
+
+
+def test_a_command_under_a_comment_is_a_command_and_its_neighbour_in_the_block_takes_no_lead(tern):
+    a = tern.ask("What command creates a register for a whole fleet?")
+    assert a.text == "tern new --fleet harbour"
+
+
+def test_which_asked_of_a_list_item_that_opens_with_code_is_answered_by_that_code(tern):
+    a = tern.ask("Which glossary entry notes where the boat is moored?")
+    assert a.snippets[0].text == "- **`tern moor`**: Note where the boat is moored." and a.text == "tern moor"
+    reading = _read(tern, "Which glossary entry notes where the boat is moored?", _SpansOn(None))
+    assert reading.snippets[0].text.startswith("- **`tern moor`**") and tern.index.quoted(reading.short) == "tern moor"
+
+
+def test_a_span_read_in_a_neighbouring_list_item_speaks_for_the_best_item(tern):
+    # sure of a span in the item after the one the question describes
+    reading = _read(tern, "Which glossary entry notes where the boat is moored?", _SpansOn("anchor"))
+    assert reading.snippets[0].text == "- **`tern moor`**: Note where the boat is moored."

@@ -1,7 +1,7 @@
 """qa.text: the shared tokenizer's neighbours, and what a short answer shows."""
 import pytest
 
-from qa.text import code_line, comment_only, one_line, trim_answer
+from qa.text import code_line, comment_only, in_comment, one_line, trim_answer
 
 pytestmark = pytest.mark.unit
 
@@ -75,3 +75,14 @@ def test_a_code_answer_is_the_command_a_comment_describes():
 ])
 def test_comment_only(unit, expected):
     assert comment_only(unit) is expected
+
+
+@pytest.mark.parametrize("words, inside", [
+    ("1.45", True), ("keyword\n    // when", True), ("would warn", True), ("let x", False), ("main", False),
+    ("casting\n    let", False), ("// Since", False), ("/// Docs", False), ("said", True),
+])
+def test_a_span_in_a_code_blocks_comments_is_in_comment_past_the_markers(words, inside):
+    text = ('fn main() {\n    // Since Rust 1.45, the keyword\n    // when casting\n    let x = "a // b"; // would warn\n'
+            '    /// Docs said so\n}')
+    i = text.index(words)
+    assert in_comment(text, i, i + len(words)) is inside
