@@ -118,11 +118,12 @@ _CODE_NOUNS = (
     ("command", r"(?:sub-?)?commands?(?!\s*-?\s*line)|command\s+lines?|invocations?"),
     # a command's option is a flag, a setting's any code: `SentenceScorer.analyse` tries a flag first
     ("option", r"options?"),
+    # any code, and in a code block the line that is one (`#[derive(Debug)]`, `@dataclass`)
+    ("attribute", r"attributes?|annotations?|decorators?"),
     ("code", r"settings?|keys?|fields?|arguments?|parameters?|variables?|packages?|librar(?:y|ies)|crates?|"
              r"modules?|functions?|methods?|class(?:es)?|actions?|plugins?|backends?|extensions?|"
              r"classifiers?|values?|urls?|tools?|identifiers?|types?|macros?|keywords?|traits?|operators?|"
-             r"attributes?|annotations?|decorators?|structs?|enums?|interfaces?|constants?|propert(?:y|ies)|"
-             r"headers?|endpoints?"),
+             r"structs?|enums?|interfaces?|constants?|propert(?:y|ies)|headers?|endpoints?"),
 )
 # (a noun with a possessive is not what is asked for: "which tool's workspaces ...?"; nor a word
 # of a dotted or hyphenated name: "what date has crates.io ...?")
@@ -137,10 +138,13 @@ _SHAPES = {
     "path": re.compile(r"(?=\S*[A-Za-z/~])\S*[./~]\S*"),  # not a version number (`0.8`)
     "command": re.compile(r".+", re.S),  # inline; a code block's command lines: `command_unit`
     "code": re.compile(r".+", re.S),
+    "attribute": re.compile(r".+", re.S),
 }
 # bare identifiers outside backticks that cannot be prose: UV_CACHE_DIR, --no-project
 _BARE = {"env": re.compile(r"(?<![\w`$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w`])"),
-         "flag": re.compile(r"(?<![\S`])--[a-z][\w-]*(?![\w`-])")}
+         "flag": re.compile(r"(?<![\S`])--[a-z][\w-]*(?![\w`-])"),
+         # a line of its own that is an attribute or a decorator, as code blocks write them
+         "attribute": re.compile(r"^[ \t]*(#!?\[[^\n]*\]|@[A-Za-z][\w.]*(?:\([^\n]*\))?)[ \t]*$", re.M)}
 # a file name or path set in emphasis, as some books write them (`_Cargo.lock_`, `*src/main.rs*`)
 _EMPHASIS_PATH = re.compile(r"(?<![\w*])[_*]((?=[^\s_*]*[A-Za-z])[\w~-]*(?:[./][\w~-]+)+/?)[_*](?![\w*])")
 # the same inside a longer inline command: `UV_NO_CACHE=1 uv sync --no-install-project`
@@ -148,9 +152,16 @@ _INSIDE = {"env": re.compile(r"(?<![\w$])[A-Z][A-Z0-9]*(?:_(?:[A-Z0-9]+|<[\w-]+>
            "flag": re.compile(r"(?<!\S)--?[A-Za-z][\w-]*(?:=\S+)?(?![\w-])")}
 
 
+_WHAT = re.compile(r"\b(?:what|which)\b", re.I)
+
+
 def _code_question(question: str) -> tuple[str, str] | None:
-    """(shape, noun) of the first identifier noun the question asks for."""
-    found = [(m.start(), i, m) for i, (_, rx) in enumerate(_CODE_QUESTION) for m in [rx.search(question)] if m]
+    """(shape, noun) of the first identifier noun the question asks for: after its first "what"
+    or "which" (a later one is a clause's: "What is the syntax, which fills the fields, called?")."""
+    wh = _WHAT.search(question)
+    if wh is None:
+        return None
+    found = [(m.start(), i, m) for i, (_, rx) in enumerate(_CODE_QUESTION) for m in [rx.match(question, wh.start())] if m]
     if not found:
         return None
     _, i, m = min(found, key=lambda f: f[:2])
@@ -193,7 +204,7 @@ _PROPER = re.compile(r"(?:librar(?:y|ies)|crates?|packages?|modules?|tools?|back
                      r"decorators?|classifiers?|urls?|actions?)")
 # a name that turns off what it names (`--no-env-file`, `UV_NO_CACHE`, `--disable-pip-version-check`)
 _OFF_WORDS = frozenset("no not disable without skip".split())
-_OFF_QUESTION = re.compile(r"\b(?:not|no|never|without|disabl\w*|stop\w*|prevent\w*|avoid\w*|skip\w*|"
+_OFF_QUESTION = re.compile(r"\b(?:not|no|never|without|except|disabl\w*|stop\w*|prevent\w*|avoid\w*|skip\w*|"
                            r"keep(?:s|ing)?\s+(?:[\w'-]+\s+){0,5}?from|"
                            r"turn(?:s|ed|ing)?\s+off|opt(?:s|ing)?\s+out)\b|n't\b", re.I)
 
@@ -410,7 +421,7 @@ def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
             out += [t.span() for t in inside.finditer(sentence, a, b)]
     bare = _BARE.get(kind.partition(":")[2])
     if bare is not None:
-        out += [m.span() for m in bare.finditer(sentence) if not any(a <= m.start() < b for a, b in spans)]
+        out += [m.span(m.lastindex or 0) for m in bare.finditer(sentence) if not any(a <= m.start() < b for a, b in spans)]
     if kind == "code:path" and ("_" in sentence or "*" in sentence):  # a file name in emphasis: _Cargo.lock_
         out += [m.span(1) for m in _EMPHASIS_PATH.finditer(sentence) if not any(a <= m.start() < b for a, b in spans)]
     return sorted(out)

@@ -148,6 +148,10 @@ def test_dates_match_whole_phrases():
     ("Which other tool's workspaces inspired these?", None),  # the workspaces', not the tool's name
     ("What does the dyn keyword do?", None),  # what it does, not an identifier
     ("What is a crate?", None),  # a definition
+    ("What attribute restricts a function to Linux?", "code:attribute"),  # the attribute, not the function
+    ("Which decorator caches a property?", "code:attribute"),
+    ("What is the ..other syntax, which fills the remaining fields, called?", None),  # a clause's "which"
+    ("What's the name of the syntax used to tell parse which type to produce?", None),
 ])
 def test_code_kind(question, kind):
     assert extract.code_kind(question) == kind
@@ -305,3 +309,16 @@ def test_an_option_is_asked_for_as_a_flag_first():
     assert code_kind("What option do I pass to skip that?") == "code:option"
     assert code_kind("Which uv run option loads a dotenv file?") == "code:option"
     assert code_kind("Which setting holds the cache directory?") == "code:code"
+
+
+def test_an_attribute_is_any_inline_code_or_a_line_of_a_block_that_is_one():
+    text = ('// only if not linux\n#[cfg(not(target_os = "linux"))]\nfn x() {}\n  @dataclass\nclass A: pass\n'
+            'Use `#[derive(Debug)]` here, not # comments or an @mention.')
+    found = [text[a:b] for a, b in extract.code_candidates(text, "code:attribute")]
+    assert found == ['#[cfg(not(target_os = "linux"))]', "@dataclass", "#[derive(Debug)]"]
+
+
+def test_except_in_the_question_asks_for_a_name_that_turns_off():
+    w = {"linux": 1.0, "oper": 1.0, "system": 1.0}
+    assert extract.name_fit("not(target_os", "Which attribute builds it on every system except Linux?", w) > -1.0
+    assert extract.name_fit("not(target_os", "Which attribute builds it on Linux?", w) == -1.0

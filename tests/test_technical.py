@@ -232,6 +232,18 @@ DOCS = {
         }
         ```
         """),
+    "printing.md": textwrap.dedent("""\
+        ## Printing entries
+
+        Entries print themselves for debugging once their type derives the trait:
+
+        ```rust
+        #[derive(Debug)]
+        struct Entry {
+            printed_entry: bool,
+        }
+        ```
+        """),
     "scaffold.md": textwrap.dedent("""\
         ## New logbooks
 
@@ -675,3 +687,9 @@ def test_a_span_read_in_a_neighbouring_list_item_speaks_for_the_best_item(tern):
     # sure of a span in the item after the one the question describes
     reading = _read(tern, "Which glossary entry notes where the boat is moored?", _SpansOn("anchor"))
     assert reading.snippets[0].text == "- **`tern moor`**: Note where the boat is moored."
+
+
+def test_an_attribute_asked_for_is_the_attribute_line_of_a_code_block(tern):
+    reading = _read(tern, "What attribute lets an entry print itself for debugging?", _SpansOn(None))
+    assert reading.snippets[0].code and reading.snippets[0].text.startswith("#[derive(Debug)]")
+    assert tern.index.quoted(reading.short) == "#[derive(Debug)]"
