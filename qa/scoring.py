@@ -24,7 +24,7 @@ from .extract import (answer_type, candidates, code_kind, command_unit, defined_
                       named_as_asked, shaped)
 from .index import Index
 from .sentences import own_line_between
-from .text import QUESTION_WORDS, STOPWORDS, comment_only, normalize, stem_all, terms, words
+from .text import QUESTION_WORDS, STOPWORDS, comment_only, in_comment, normalize, stem_all, terms, words
 from .types import Citation, Passage, Snippet
 
 _ANAPHORA = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|but|however|also|"
@@ -260,7 +260,9 @@ class SentenceScorer:
                 c.type_fit = 1.0 if command_unit(text) else 0.0
             elif not qtype:
                 c.type_fit = 0.5
-            elif found := typed_phrases(text, qtype, qterms, question=question):
+            elif found := [(a, b) for a, b in typed_phrases(text, qtype, qterms, question=question)
+                           if par.kind != "code" or shaped(qtype) or in_comment(text, a, b)]:
+                # (a number, a date or a name in source code is no answer in words; in its comments it is)
                 # a command is shown as a line to run more often than named inline in prose
                 c.type_fit = 0.75 if qtype == "code:command" else 1.0
                 if named:

@@ -244,6 +244,20 @@ DOCS = {
         }
         ```
         """),
+    "crews.md": textwrap.dedent("""\
+        ## Crews
+
+        A crew list names who sails and who stays ashore.
+
+        ```rust
+        fn main() {
+            // every sailor gets a number in the crew list
+            let crew_list = vec![1, 2, 3, 4];
+        }
+        ```
+
+        Tern keeps a crew list for the number of voyages a season allows, twelve by default.
+        """),
     "scaffold.md": textwrap.dedent("""\
         ## New logbooks
 
@@ -693,3 +707,14 @@ def test_an_attribute_asked_for_is_the_attribute_line_of_a_code_block(tern):
     reading = _read(tern, "What attribute lets an entry print itself for debugging?", _SpansOn(None))
     assert reading.snippets[0].code and reading.snippets[0].text.startswith("#[derive(Debug)]")
     assert tern.index.quoted(reading.short) == "#[derive(Debug)]"
+
+
+def test_a_number_in_source_code_is_no_answer_in_words(tern):
+    from qa.scoring import SentenceScorer
+    q = "How many voyages does Tern keep a crew list for?"
+    v = tern.index.embedder.encode_query(q)
+    an = SentenceScorer(tern.index, tern.config).analyse(q, tern.retriever.retrieve(q, 5, qvec=v), v)
+    fit = {tern.index.paragraphs[c.pi].text[c.start:c.end]: c.type_fit for c in an.cands}
+    code = next(t for t in fit if "vec![1, 2, 3, 4]" in t)  # (its unit, with the comment over it)
+    assert an.qtype == "number" and fit[code] == 0.0
+    assert fit["Tern keeps a crew list for the number of voyages a season allows, twelve by default."] == 1.0
