@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Check a technical question set (bench/tech, bench/cargo): its questions.jsonl against its
-corpus/ (stdlib only).
+"""Check a technical question set (bench/tech, cargo, rustup, rbe, clibook): its questions.jsonl
+against its corpus/ (stdlib only).
 
 Verifies that:
   * every line is a JSON object with a unique id and only the keys qa's JSONL

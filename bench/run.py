@@ -3,8 +3,9 @@
     python bench/run.py [--quick] [--skip-indexing] [--answerers reader,rules,baseline]
 
 Uses `qa eval`'s own runner (qa.evaluate) over ../shared/eval/squad-v1.1, squad-v2.0,
-seeds/questions.jsonl and the three technical sets, bench/tech (uv's docs), bench/cargo (the
-Cargo book) and bench/rustup (the rustup book). Stores live in the user cache (built on first run); the indexing
+seeds/questions.jsonl and the five technical sets, bench/tech (uv's docs), bench/cargo (the
+Cargo book), bench/rustup (the rustup book), bench/rbe (Rust by Example) and bench/clibook
+(Command Line Applications in Rust). Stores live in the user cache (built on first run); the indexing
 figures come from a fresh build in a temporary folder. --quick: 500 questions a set.
 
 The confidence models are fitted on the even-numbered SQuAD v2.0 articles
@@ -88,7 +89,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="500 questions a set")
     ap.add_argument("--skip-indexing", action="store_true", help="leave out the indexing table")
     ap.add_argument("--answerers", default="baseline,rules,reader")
-    ap.add_argument("--sets", default="squad-v1.1,squad-v2.0,seeds,tech,cargo,rustup")
+    ap.add_argument("--sets", default="squad-v1.1,squad-v2.0,seeds,tech,cargo,rustup,rbe,clibook")
     args = ap.parse_args()
     answerers = args.answerers.split(",")
     limit = 500 if args.quick else None
@@ -144,7 +145,9 @@ def answers(limit: int | None, answerers: list[str], only: list[str]) -> None:
             ("seeds", ROOT / "seeds" / "questions.jsonl"),
             ("tech", ROOT / "bench" / "tech" / "questions.jsonl"),  # uv's docs: code, Markdown
             ("cargo", ROOT / "bench" / "cargo" / "questions.jsonl"),  # the Cargo book (mdBook), written blind
-            ("rustup", ROOT / "bench" / "rustup" / "questions.jsonl")]  # the rustup book, blind to the rules
+            ("rustup", ROOT / "bench" / "rustup" / "questions.jsonl"),  # the rustup book, written blind
+            ("rbe", ROOT / "bench" / "rbe" / "questions.jsonl"),  # Rust by Example, written blind
+            ("clibook", ROOT / "bench" / "clibook" / "questions.jsonl")]  # the Rust CLI book: no rule read it
     sets = [s for s in sets if s[0] in only]
     keys = ["questions", "hit@1", "hit@3", "answered_hit@1", "em", "f1", "has_answer_em", "has_answer_f1",
             "short_rate", "short_em", "no_answer_acc", "answered_rate", "abstain_precision", "latency_p50_ms",
