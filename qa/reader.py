@@ -211,14 +211,15 @@ class ModelReader:
 
     def inline_command(self, an: Analysis, first: Snippet) -> Citation | None:
         """For a how-to question quoted with prose, the command it names in inline code (a
-        program and its arguments, `cargo check`; or a setting, `members = ["crates/*"]`):
+        program and its arguments, `cargo check`; a setting, `members = ["crates/*"]`; or a
+        call, `HashMap::with_capacity(uint)`):
         of several, the one sharing most of the question's weight, else the first."""
         row = self.index.row(first.doc, first.paragraph)
         text = self.index.paragraphs[row].text
         found = []
         for m in CODE_SPAN.finditer(text, first.start, first.end):
             code = m.group(2).strip()
-            if len(code.split()) >= 2 and (command_unit(code) or " = " in code):
+            if len(code.split()) >= 2 and (command_unit(code) or " = " in code) or _CALL.fullmatch(code):
                 said = set(terms(code.replace("_", " ").replace("-", " ")))
                 found.append((-sum(w for t, w in an.idf.items() if t in said), m.start(2), m.end(2)))
         if not found:
@@ -316,6 +317,7 @@ class ModelReader:
         return best
 
 
+_CALL = re.compile(r"[A-Za-z_][\w:.<>]*\([^()`]*\)")  # `HashMap::with_capacity(uint)`, `path.exists()`
 _WHICH = re.compile(r"\s*(?:which|what)\b(?!\s+(?:is|are|was|were|does|do|did)\s+(?:an?|the)?\s*`)", re.I)
 # a list item that opens with inline code, maybe bold or a link's label: "* [`Default`][default], to ..."
 _ITEM_HEAD = re.compile(r"[ \t]*(?:[-*+•]|\d{1,3}[.)])\s+(?:\*\*|__|\[)?`(?P<code>[^`\n]+)`")

@@ -258,6 +258,12 @@ DOCS = {
 
         Tern keeps a crew list for the number of voyages a season allows, twelve by default.
         """),
+    "opening.md": textwrap.dedent("""\
+        ## Opening logbooks
+
+        In a tide script, a logbook already on disk is opened with `Log::open(path)`, and
+        `Log::new()` makes an empty one in memory instead.
+        """),
     "scaffold.md": textwrap.dedent("""\
         ## New logbooks
 
@@ -718,3 +724,10 @@ def test_a_number_in_source_code_is_no_answer_in_words(tern):
     code = next(t for t in fit if "vec![1, 2, 3, 4]" in t)  # (its unit, with the comment over it)
     assert an.qtype == "number" and fit[code] == 0.0
     assert fit["Tern keeps a crew list for the number of voyages a season allows, twelve by default."] == 1.0
+
+
+def test_a_how_question_quoted_with_prose_is_answered_by_the_call_it_names(tern):
+    q = "How do I open a logbook that is already on disk in a tide script?"
+    reading = _read(tern, q, _SpansOn("a logbook already on disk"))  # the span model reads the prose
+    assert reading.snippets[0].citation.doc == "opening.md"
+    assert tern.index.quoted(reading.short) == "Log::open(path)"  # the call the question's words name
