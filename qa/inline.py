@@ -102,6 +102,26 @@ def whole_links(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+# what a name is called by in prose after it: "the `[dev-dependencies]` section", "the **curl** program"
+_CATEGORY = re.compile(r"[ \t\n]+(?:section|table|program|tool|crate|package|library|module|file|command|"
+                       r"subcommand|flag|option|setting|key|field|variable|macro|trait|method|function|"
+                       r"keyword|type|attribute|profile|feature|channel|component|target|director(?:y|ies)|"
+                       r"folder|extension|plugin)s?[ \t]*", re.I)
+
+
+def marked_name(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end), or the name alone when it is a name the text marks (inline code,
+    emphasis, a link's label) and the word the text calls it by ("`[dev-dependencies]`
+    section", "the [cargo-cache](...) crate" gives cargo-cache)."""
+    found = [(m.start(), m.end(), m.span(2)) for m in CODE_SPAN.finditer(text, 0, end)]
+    if _MARKS.search(text):
+        found += [(m.start(), m.end(), m.span(g)) for m in _markup(text) for g in [_label(m)] if g]
+    for a, b, content in found:
+        if a <= start < max(content[1], a + 1) and b < end and _CATEGORY.fullmatch(text, b, end):
+            return content
+    return start, end
+
+
 def code_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each inline code span, backticks included."""
     return [m.span() for m in CODE_SPAN.finditer(text)]

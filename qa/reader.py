@@ -21,7 +21,7 @@ from .config import Config
 from .extract import (asks_plural, candidates, code_answer_line, command_unit, enumeration, name_fit,
                       named_as_asked, shaped)
 from .index import Index
-from .inline import code_spans, view_of, whole_links
+from .inline import code_spans, marked_name, view_of, whole_links
 from .scoring import FEATURES, NER_FEATURES, Analysis, Candidate, SentenceScorer, asked, list_item, typed_phrases
 from .sentences import own_line_between
 from .spans import DEFAULT_WEIGHTS, Span, SpanModel, available, get_span_model
@@ -159,7 +159,8 @@ class ModelReader:
             if par.kind == "code":
                 a, b = code_line(par.text, *trim_answer(par.text, spans[i].start, spans[i].end), within=first.end)
             else:
-                a, b = trim_answer(par.text, *whole_links(par.text, spans[i].start, spans[i].end))
+                a, b = marked_name(par.text, *trim_answer(par.text, *whole_links(par.text, spans[i].start,
+                                                                                spans[i].end)))
                 if asks_plural(an.question):  # one item of a list read: the list
                     a, b = enumeration(par.text, a, b, first.start, first.end)
             short = self.index.cite(row, a, b)

@@ -2,7 +2,7 @@
 import pytest
 
 from qa.document import json_passage_spans, json_passage_texts
-from qa.inline import reading_view, view_spans, whole_links
+from qa.inline import marked_name, reading_view, view_spans, whole_links
 
 pytestmark = pytest.mark.unit
 
@@ -85,3 +85,17 @@ def test_a_paragraph_is_embedded_under_its_title_and_its_section():
     texts = [t for t, _ in json_passage_spans(j, with_title=True)]
     assert texts == ["FAQ - Can I use my own model?\nSet QA_MODEL to a folder.", "FAQ\nIntro.", "FAQ\nPlain."]
     assert [t for t, _ in json_passage_spans(j, with_title=False)][0] == "Set QA_MODEL to a folder."
+
+
+@pytest.mark.parametrize("text, span, name", [
+    ("add it to the `[dev-dependencies]` section. These", "[dev-dependencies]` section", "[dev-dependencies]"),
+    ("the **curl** program, documented", "curl** program", "curl"),
+    ("the [cargo-cache](https://crates.io/x) crate provides", "[cargo-cache](https://crates.io/x) crate", "cargo-cache"),
+    ("the cargo-cache crate provides", "cargo-cache crate", "cargo-cache crate"),  # nothing marks it
+    ("use the `x` flag and more", "`x` flag and", "`x` flag and"),  # more than the word it is called by
+    ("the `x` flagship", "`x` flagship", "`x` flagship"),
+])
+def test_a_marked_name_and_the_word_it_is_called_by_answer_as_the_name(text, span, name):
+    i = text.index(span)
+    a, b = marked_name(text, i, i + len(span))
+    assert text[a:b] == name
