@@ -161,7 +161,8 @@ def _code_question(question: str) -> tuple[str, str] | None:
     wh = _WHAT.search(question)
     if wh is None:
         return None
-    found = [(m.start(), i, m) for i, (_, rx) in enumerate(_CODE_QUESTION) for m in [rx.match(question, wh.start())] if m]
+    found = [(m.start(), i, m) for i, (_, rx) in enumerate(_CODE_QUESTION)
+             for m in [rx.match(question, wh.start())] if m]
     if not found:
         return None
     _, i, m = min(found, key=lambda f: f[:2])
@@ -421,7 +422,8 @@ def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
             out += [t.span() for t in inside.finditer(sentence, a, b)]
     bare = _BARE.get(kind.partition(":")[2])
     if bare is not None:
-        out += [m.span(m.lastindex or 0) for m in bare.finditer(sentence) if not any(a <= m.start() < b for a, b in spans)]
+        out += [m.span(m.lastindex or 0) for m in bare.finditer(sentence)
+                if not any(a <= m.start() < b for a, b in spans)]
     if kind == "code:path" and ("_" in sentence or "*" in sentence):  # a file name in emphasis: _Cargo.lock_
         out += [m.span(1) for m in _EMPHASIS_PATH.finditer(sentence) if not any(a <= m.start() < b for a, b in spans)]
     return sorted(out)
@@ -430,7 +432,8 @@ def code_candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
 # a term as a Markdown text marks it where it names it: emphasised (`*x*`, `**x**`, `_x_`), a
 # link's label standing for the link; a few words, never a sentence. Quotes mark too much else
 # (on SQuAD a quoted title or nickname led over the sentence that answers "What is ... called?")
-_TERM_BODY = r"(?:\[(?P<{g}l>[^\]\n]{{1,60}})\](?:\([^)\n]*\)|\[[^\]\n]*\])?|(?P<{g}>[^\s*_\[](?:[^*_\n]{{0,58}}[^\s*_])?))"
+_TERM_BODY = (r"(?:\[(?P<{g}l>[^\]\n]{{1,60}})\](?:\([^)\n]*\)|\[[^\]\n]*\])?"
+              r"|(?P<{g}>[^\s*_\[](?:[^*_\n]{{0,58}}[^\s*_])?))")
 _MARKED_TERM = re.compile(
     r"(?<![\w*])\*{1,2}" + _TERM_BODY.format(g="a") + r"\*{1,2}(?![\w*])"
     r"|(?<![\w_])_{1,2}" + _TERM_BODY.format(g="b") + r"_{1,2}(?![\w_])")

@@ -288,7 +288,9 @@ class ModelReader:
         + `w_span` x exp(span score - best span score), the span's sentence widened to every
         sentence the span touches; None when the best-scored sentence leads on its own.
         `typed`: the best-scored sentence holds the identifier asked for, and only a sentence
-        that holds one too may take its place (the span model reads prose, not identifiers)."""
+        that holds one too may take its place (the span model reads prose, not identifiers).
+        A span in another item of the best sentence's list, or another unit of its code block,
+        counts for the best sentence (`_items`)."""
         finite = [sp.score for sp in spans if np.isfinite(sp.score)]
         if not finite:
             return None
