@@ -120,7 +120,7 @@ class ModelReader:
             # a sentence the span model is sure answers is quoted itself, not the code it introduces
             answered = frozenset(c.row for c in an.cands if c.pi == pieces[best].row and c.start <= sp.start
                                  and sp.end <= c.end)
-        snippets = self.scorer.quotes(an.cands, more, self.lead(an.cands, pieces, spans, typed),
+        snippets = self.scorer.quotes(an.cands, more, self.lead(an.cands, pieces, spans, typed, an.wants_code),
                                       code=an.wants_code, answered=answered, question=an.question)
         if not snippets:
             return Reading(confidence=confidence, features=feats)
@@ -283,14 +283,16 @@ class ModelReader:
         return out
 
     def lead(self, cands: list[Candidate], pieces: Sequence[Piece], spans: Sequence[Span],
-             typed: bool = False) -> Candidate | None:
+             typed: bool = False, code: bool = False) -> Candidate | None:
         """The sentence to quote first when a span earns it the lead: best on sentence score
         + `w_span` x exp(span score - best span score), the span's sentence widened to every
         sentence the span touches; None when the best-scored sentence leads on its own.
         `typed`: the best-scored sentence holds the identifier asked for, and only a sentence
         that holds one too may take its place (the span model reads prose, not identifiers).
         A span in another item of the best sentence's list, or another unit of its code block,
-        counts for the best sentence (`_items`)."""
+        counts for the best sentence (`_items`). `code`: the question asks for code, and a span
+        of prose that names none takes no lead ("package manager" answers no "How do I list
+        ...?")."""
         finite = [sp.score for sp in spans if np.isfinite(sp.score)]
         if not finite:
             return None
@@ -311,6 +313,9 @@ class ModelReader:
                 # model read in a neighbour of the best sentence speaks for the best sentence
                 best_score = max(best_score, cands[0].score + self.config.w_span * float(np.exp(sp.score - top)))
                 continue
+            if code and self.index.paragraphs[p.row].kind != "code" and not any(
+                    a < sp.end and sp.start < b for a, b in code_spans(self.index.paragraphs[p.row].text)):
+                continue  # a how-to question: a span of prose that names no code answers nothing
             if typed and not any(c.type_fit > 0 and (c.name_fit >= 0 or cands[0].name_fit < 0) for c in mine):
                 continue  # nor one whose identifiers' names say less than nothing of what is asked
             score = mine[0].score + self.config.w_span * float(np.exp(sp.score - top))

@@ -264,6 +264,17 @@ DOCS = {
         In a tide script, a logbook already on disk is opened with `Log::open(path)`, and
         `Log::new()` makes an empty one in memory instead.
         """),
+    "anchoring.md": textwrap.dedent("""\
+        ## Anchoring
+
+        Anchoring in a crowded harbour takes care and a long chain.
+
+        To log an anchoring, run:
+
+        ```console
+        $ tern anchor --log
+        ```
+        """),
     "scaffold.md": textwrap.dedent("""\
         ## New logbooks
 
@@ -731,3 +742,21 @@ def test_a_how_question_quoted_with_prose_is_answered_by_the_call_it_names(tern)
     reading = _read(tern, q, _SpansOn("a logbook already on disk"))  # the span model reads the prose
     assert reading.snippets[0].citation.doc == "opening.md"
     assert tern.index.quoted(reading.short) == "Log::open(path)"  # the call the question's words name
+
+
+def test_a_span_of_prose_that_names_no_code_takes_no_lead_for_a_how_question(tern):
+    from qa.reader import ModelReader, Piece
+    from qa.spans import Span
+    q = "How do I log an anchoring in a crowded place?"
+    reader = ModelReader(tern.index, tern.config, spans=_SpansOn(None))
+    v = tern.index.embedder.encode_query(q)
+    an = reader.scorer.analyse(q, tern.retriever.retrieve(q, 5, qvec=v), v)
+    idx = tern.index
+    prose = next(c for c in an.cands if idx.paragraphs[c.pi].text.startswith("Anchoring in a crowded"))
+    text = idx.paragraphs[prose.pi].text
+    at = text.index("a long chain")
+    pieces, spans = [Piece(prose.pi, 0, len(text))], [Span(at, at + 12, 9.0, 0.0, 0.99)]  # sure of prose
+    assert an.wants_code and an.cands[0].score - prose.score < tern.config.w_span
+    assert reader.lead(an.cands, pieces, spans, False, code=True) is None
+    lead = reader.lead(an.cands, pieces, spans, False, code=False)
+    assert lead is not None and lead.pi == prose.pi  # (the rule, not the scores, keeps it out)
