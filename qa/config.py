@@ -88,6 +88,12 @@ class Config:
     # a near tie between sentences is what the span model settles (bench/reader.py --reads
     # w1@0,w2@0.1: first quote 0.825 -> 0.845, EM 0.627 -> 0.644, read p50 33 -> 35 ms)
     reader_window_gap: float = 0.1
+    # where the passages hold code (a code block, inline code), up to this many windows within
+    # this gap: technical text ties more often, and its right sentence is more often not the
+    # best-scored. On SQuAD the same reads did not hold out of sample (docs/benchmarks.md);
+    # prose is read as above
+    code_reader_windows: int = 3
+    code_reader_window_gap: float = 0.3
     # how much the span model's backing of a span counts against the sentence score when
     # choosing the first quote (qa/reader.py); large: the best span's sentence always leads.
     # 1: chosen on half of squad-v1.1's articles, best on the other half too (bench/reader.py)

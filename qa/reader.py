@@ -265,13 +265,17 @@ class ModelReader:
         neighbours around the best-scored sentence and those scored within
         `Config.reader_window_gap` of it. Each window keeps the shape the reader is trained on
         (one sentence and its neighbours): a candidate already inside a window adds nothing,
-        and windows are never merged into longer texts (which read worse: docs/benchmarks.md)."""
-        n = self.config.reader_windows
+        and windows are never merged into longer texts (which read worse: docs/benchmarks.md).
+        Where the passages hold code, `Config.code_reader_windows` within
+        `Config.code_reader_window_gap`."""
+        n, gap = self.config.reader_windows, self.config.reader_window_gap
         if n <= 0:
             return [Piece(p.row, 0, len(p.text)) for p in passages[:self.config.reader_passages]]
         idx = self.index
+        if any(idx.paragraphs[p.row].kind == "code" or "`" in p.text for p in passages):
+            n, gap = self.config.code_reader_windows, self.config.code_reader_window_gap
         out: list[Piece] = []
-        floor = an.cands[0].score - self.config.reader_window_gap if an.cands else 0.0
+        floor = an.cands[0].score - gap if an.cands else 0.0
         for c in an.cands:
             if len(out) >= n or (out and c.score < floor):
                 break
@@ -316,8 +320,10 @@ class ModelReader:
             if code and self.index.paragraphs[p.row].kind != "code" and not any(
                     a < sp.end and sp.start < b for a, b in code_spans(self.index.paragraphs[p.row].text)):
                 continue  # a how-to question: a span of prose that names no code answers nothing
-            if typed and not any(c.type_fit > 0 and (c.name_fit >= 0 or cands[0].name_fit < 0) for c in mine):
-                continue  # nor one whose identifiers' names say less than nothing of what is asked
+            if typed and not any(c.type_fit >= cands[0].type_fit and (c.name_fit >= 0 or cands[0].name_fit < 0)
+                                 for c in mine):
+                continue  # nor one whose identifiers' names say less than nothing of what is asked,
+                # nor prose naming a command in place of a command line
             score = mine[0].score + self.config.w_span * float(np.exp(sp.score - top))
             if score > best_score:  # its quote shows the best sentence score (as the lead)
                 best = replace(mine[0], end=max(mine[-1].end, mine[0].end), score=max(mine[0].score, cands[0].score))

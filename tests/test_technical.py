@@ -760,3 +760,19 @@ def test_a_span_of_prose_that_names_no_code_takes_no_lead_for_a_how_question(ter
     assert reader.lead(an.cands, pieces, spans, False, code=True) is None
     lead = reader.lead(an.cands, pieces, spans, False, code=False)
     assert lead is not None and lead.pi == prose.pi  # (the rule, not the scores, keeps it out)
+
+
+def test_passages_that_hold_code_are_read_in_more_windows_than_prose(tern):
+    from dataclasses import replace
+    from qa.reader import ModelReader
+    q = "How do I log an anchoring in a crowded place?"
+    v = tern.index.embedder.encode_query(q)
+    passages = tern.retriever.retrieve(q, 5, qvec=v)
+    assert any(tern.index.paragraphs[p.row].kind == "code" for p in passages)
+    wide = replace(tern.config, reader_windows=1, reader_window_gap=0.0, code_reader_windows=3,
+                   code_reader_window_gap=float("inf"))
+    reader = ModelReader(tern.index, wide, spans=_SpansOn(None))
+    an = reader.scorer.analyse(q, passages, v)
+    assert len(reader.pieces(an, passages)) == 3  # the code settings, not the prose ones
+    prose = [p for p in passages if tern.index.paragraphs[p.row].kind != "code" and "`" not in p.text]
+    assert len(reader.pieces(reader.scorer.analyse(q, prose, v), prose)) == 1
